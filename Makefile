@@ -1,0 +1,49 @@
+# Two commands for a fresh machine (Python 3.10+ and make):
+#   make lab    set up .venv, check the data, open the course in JupyterLab
+#   make test   set up .venv, check the data, lint, unit tests, execute every notebook
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Jupyter refuses to run as root (containers, CI) unless told; a machine without a display gets no browser.
+LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,) \
+             $(if $(or $(DISPLAY),$(WAYLAND_DISPLAY),$(filter Darwin,$(shell uname -s))),,--no-browser)
+
+.PHONY: setup data data-check lab test lint unit notebooks bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+data-check: setup
+	$(BIN)/python -m utils.build_data --ensure
+
+data: setup
+	$(BIN)/python -m utils.build_data
+
+lab: data-check
+	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/00_start_here.ipynb
+
+lint: setup
+	$(BIN)/ruff check .
+
+unit: data-check
+	$(BIN)/python -m pytest -m "not notebooks"
+
+notebooks: data-check
+	$(BIN)/python -m pytest -m notebooks
+
+test: data-check lint
+	$(BIN)/python -m pytest
+
+bench: data-check
+	$(BIN)/python benchmarks/viewer_frames.py --json
+	$(BIN)/python benchmarks/notebooks.py --json
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
