@@ -26,6 +26,7 @@ data: setup
 	$(BIN)/python -m utils.build_data
 
 lab: data-check
+	@echo "Opening the course at notebooks/00_start_here.ipynb; without a browser, open the http://127.0.0.1 URL below."
 	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/00_start_here.ipynb
 
 lint: setup
