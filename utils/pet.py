@@ -409,3 +409,151 @@ def suv_to_sul(suv: float | np.ndarray, weight_kg: float, height_cm: float, sex:
     """SUL (SUV normalised to lean body mass) = SUVbw x LBM / weight, Janmahasatian LBM; dimensionless."""
     scale = lean_body_mass_kg(weight_kg, height_cm, sex) / float(weight_kg)
     return _scalar_or_array(np.asarray(require_finite("suv", suv)) * scale)
+
+
+# --------------------------------------------------------------------------------------------------
+# Additions for notebook 02 (PET basics and SUV): what-if SUVs, sphere size, blurred-sphere profiles,
+# and a per-lesion recovery table.
+# --------------------------------------------------------------------------------------------------
+def _sidecar_half_life_min(sidecar: Mapping[str, Any]) -> float:
+    """Half-life (min) from a sidecar: RadionuclideHalfLife (s) if present, else the tabulated value."""
+    if "RadionuclideHalfLife" in sidecar:
+        half_life_s = float(require_positive("sidecar RadionuclideHalfLife", sidecar["RadionuclideHalfLife"]))
+        return half_life_s / _SECONDS_PER_MIN
+    return radionuclide_half_life_min(sidecar.get("TracerRadionuclide", ""))
+
+
+def suv_what_if(
+    concentration_bq_ml: float | np.ndarray,
+    sidecar: Mapping[str, Any],
+    *,
+    weight_kg: float | None = None,
+    elapsed_min: float | None = None,
+    decay_correct: bool = True,
+    extravasated_fraction: float = 0.0,
+) -> float | np.ndarray:
+    """SUVbw (dimensionless) of a concentration (Bq/mL) when one input of the sidecar's SUV changes.
+
+    ``weight_kg`` and ``elapsed_min`` replace the sidecar's weight and injection-to-scan time (a mistyped
+    weight, a wrong clock); ``decay_correct=False`` divides by the injected activity without decaying it
+    to scan time (teaching pitfall 9 of FACTS.md); ``extravasated_fraction`` (0-1) is the part of the
+    injected activity left at the injection site: tissues then hold (1 - f) times the concentration they
+    would have had, while the formula still divides by the whole injected activity, so SUV reads (1 - f)
+    times too low. With no changes this equals ``concentration_bq_ml * sidecar_suv_factor(sidecar)``.
+    """
+    fraction = float(require_finite("extravasated_fraction", extravasated_fraction))
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f"extravasated_fraction must be in [0, 1) (a fraction, not %), got {fraction!r}")
+    if not isinstance(decay_correct, bool | np.bool_):
+        raise ValueError(f"decay_correct must be True or False, got {decay_correct!r}")
+    injected_bq = _sidecar_scaled(
+        sidecar, "InjectedRadioactivity", "InjectedRadioactivityUnits", _ACTIVITY_SCALE_TO_BQ
+    )
+    weight = (
+        _sidecar_scaled(sidecar, "BodyWeight", "BodyWeightUnits", {"kg": 1.0})
+        if weight_kg is None
+        else float(require_positive("weight_kg", weight_kg))
+    )
+    elapsed = sidecar_elapsed_min(sidecar) if elapsed_min is None else elapsed_min
+    units_scale = _CONCENTRATION_SCALE_TO_BQ_ML[
+        require_choice("sidecar Units", sidecar.get("Units", "Bq/mL"), _CONCENTRATION_SCALE_TO_BQ_ML)
+    ]
+    concentration = np.asarray(require_finite("concentration_bq_ml", concentration_bq_ml)) * units_scale
+    return suv_bw(
+        concentration * (1.0 - fraction),
+        injected_bq,
+        weight,
+        elapsed if decay_correct else 0.0,
+        _sidecar_half_life_min(sidecar),
+    )
+
+
+def equivalent_diameter_mm(volume_ml: float | np.ndarray) -> float | np.ndarray:
+    """Diameter (mm) of the sphere that has the given volume (mL): (6 V / pi)^(1/3), with 1 mL = 1000 mm^3."""
+    volume_mm3 = np.asarray(require_positive("volume_ml", volume_ml)) * 1000.0
+    return _scalar_or_array(np.cbrt(6.0 * volume_mm3 / np.pi))
+
+
+def blurred_sphere_profile(
+    distance_mm: float | np.ndarray, diameter_mm: float, fwhm_mm: float
+) -> float | np.ndarray:
+    """Fraction (0-1) of a uniform sphere's contrast seen at ``distance_mm`` from its centre after a 3-D
+    Gaussian PSF of ``fwhm_mm``: the radial profile of a blurred sphere (noise-free, continuous space).
+
+    It is the probability that a Gaussian displacement lands inside the sphere (the non-central chi
+    distribution with 3 degrees of freedom): Phi(a) - Phi(-b) - (sigma / r) [phi(a) - phi(b)], with
+    a = (R - r) / sigma and b = (R + r) / sigma. At the centre it equals ``recovery_coefficient``.
+    """
+    r = np.abs(np.asarray(require_finite("distance_mm", distance_mm), dtype=float))
+    radius = float(require_positive("diameter_mm", diameter_mm)) / 2.0
+    sigma = float(require_positive("fwhm_mm", fwhm_mm)) / (2.0 * np.sqrt(2.0 * np.log(2.0)))
+    a, b = (radius - r) / sigma, (radius + r) / sigma
+    near_centre = r < 1e-6 * sigma
+    safe_r = np.where(near_centre, 1.0, r)
+    # the bracket tends to 2 (R / sigma) phi(R / sigma) r / sigma at the centre: use that limit there
+    edge = np.where(
+        near_centre,
+        2.0 * (radius / sigma) * stats.norm.pdf(radius / sigma),
+        (sigma / safe_r) * (stats.norm.pdf(a) - stats.norm.pdf(b)),
+    )
+    return _scalar_or_array(np.clip(stats.norm.cdf(a) - stats.norm.cdf(-b) - edge, 0.0, 1.0))
+
+
+def observed_recovery(measured_suv: float, true_suv: float, background_suv: float) -> float:
+    """Recovery seen in an image, (measured - background) / (true - background); 1 = full contrast."""
+    measured = float(require_finite("measured_suv", measured_suv))
+    true = float(require_finite("true_suv", true_suv))
+    background = float(require_finite("background_suv", background_suv))
+    if np.isclose(true, background):
+        raise ValueError(
+            f"true_suv ({true:g}) equals background_suv: a lesion without contrast has no recovery"
+        )
+    return (measured - background) / (true - background)
+
+
+def lesion_recovery_table(
+    suv: SpatialImage,
+    labels_img: SpatialImage,
+    lesions: Iterable[Mapping[str, Any]],
+    *,
+    truth_key: str,
+    background_suv: float,
+    fwhm_mm: float,
+    min_fraction: float = 0.01,
+) -> list[dict[str, Any]]:
+    """Per lesion: equivalent diameter (mm), true SUV, measured SUVmax, and predicted vs observed recovery.
+
+    ``suv`` is an SUV image (``suv_volume``), ``lesions`` the ground-truth records (``io.load_lesions``)
+    with ``truth_key`` ("suv_fdg" or "suv_dotatate"); each lesion's VOI is every PET voxel it touches
+    (``label_mask`` with ``min_fraction``). The prediction is background + RC x (true - background), RC
+    from ``recovery_coefficient`` for the equivalent sphere; it ignores noise, which pushes SUVmax up.
+    """
+    if not isinstance(suv, SpatialImage):
+        raise ValueError(f"suv must be a nibabel image (use suv_volume), got {type(suv).__name__}")
+    background = float(require_finite("background_suv", background_suv))
+    values = _as_array(suv)
+    rows = []
+    for lesion in lesions:
+        if truth_key not in lesion:
+            raise ValueError(
+                f"lesion {lesion.get('name', '?')!r} has no {truth_key!r}; use suv_fdg or suv_dotatate"
+            )
+        voi = label_mask(labels_img, lesion["id"], suv, min_fraction=min_fraction)
+        if not voi.any():
+            raise ValueError(f"lesion {lesion['name']!r} covers no voxel of the SUV grid")
+        diameter = float(equivalent_diameter_mm(lesion["volume_ml"]))
+        true = float(lesion[truth_key])
+        rc = float(recovery_coefficient(diameter, fwhm_mm))
+        measured = float(values[voi].max())
+        rows.append(
+            {
+                "name": lesion["name"],
+                "diameter_mm": diameter,
+                "true_suv": true,
+                "suvmax": measured,
+                "rc_model": rc,
+                "suvmax_model": background + rc * (true - background),
+                "rc_observed": observed_recovery(measured, true, background),
+            }
+        )
+    return rows

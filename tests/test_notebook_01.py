@@ -1,0 +1,217 @@
+"""Notebook 01 teaches what the data hold: answer key, measurements, signal statements and the frame."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import nbformat
+import numpy as np
+import pytest
+
+from utils import REPO_ROOT
+from utils import display as d
+from utils.anatomy import SACRAL_FORAMINA
+from utils.checks import load_answers
+from utils.measure import longest_axial_chord, signal_by_structure
+
+NOTEBOOK = REPO_ROOT / "notebooks" / "01_mri_findings.ipynb"
+KEY_PATH = REPO_ROOT / "notebooks" / "answers" / "01_mri_findings.json"
+ANSWERS = load_answers(KEY_PATH)
+KEY = json.loads(KEY_PATH.read_text(encoding="utf-8"))
+CELLS = nbformat.read(NOTEBOOK, as_version=4).cells
+CODE = [c.source for c in CELLS if c.cell_type == "code"]
+TEXT = "\n".join(c.source for c in CELLS)
+
+
+@pytest.fixture(scope="module")
+def labels(volumes):
+    return d.as_ras_volume(volumes["labels"], name="labels", order=0)
+
+
+def _chord(labels, label_ids, name):
+    return longest_axial_chord(labels.data == label_ids[name], labels.affine)
+
+
+def _liver(lesion_truth):
+    return {name: row for name, row in lesion_truth.items() if name.startswith("liver_lesion")}
+
+
+# --------------------------------------------------------------------------- the answer key follows the data
+def test_presacral_diameter_is_the_ground_truth(lesion_truth):
+    task = KEY["tasks"]["presacral_longest_axial_mm"]
+    truth = lesion_truth["presacral_mass"]["longest_axial_diameter_mm"]
+    assert task["expected"] == truth
+    assert task["tol"] == round(max(5.0, 0.10 * truth), 1) and task["rtol"] == 0.0  # +-10 % or +-5 mm
+
+
+def test_largest_liver_lesion_is_the_ground_truth_and_in_the_right_lobe(lesion_truth):
+    liver = _liver(lesion_truth)
+    largest = max(liver.values(), key=lambda row: row["longest_axial_diameter_mm"])
+    task = KEY["tasks"]["largest_liver_lesion_mm"]
+    assert task["expected"] == largest["longest_axial_diameter_mm"]
+    assert task["tol"] == round(max(5.0, 0.10 * task["expected"]), 1) and task["rtol"] == 0.0
+    assert largest["location"] == "right hepatic lobe"
+    assert "right lobe" in task["explanation"]
+
+
+def test_label_map_measurements_pass_the_checks(labels, label_ids, lesion_truth):
+    """The tolerance covers the voxel-size error: a measurement on 3-mm voxels is accepted."""
+    presacral = _chord(labels, label_ids, "presacral_mass")
+    assert ANSWERS.check("presacral_longest_axial_mm", presacral.length_mm).correct
+    largest = max(_liver(lesion_truth), key=lambda n: lesion_truth[n]["longest_axial_diameter_mm"])
+    assert ANSWERS.check("largest_liver_lesion_mm", _chord(labels, label_ids, largest).length_mm).correct
+    # ... but measuring only the main body of the mass (without its lobules and foramen) is not
+    assert not ANSWERS.check("presacral_longest_axial_mm", 52.0).correct
+    second = sorted(row["longest_axial_diameter_mm"] for row in _liver(lesion_truth).values())[-2]
+    assert not ANSWERS.check("largest_liver_lesion_mm", second - 1.0).correct
+
+
+def test_longest_presacral_diameter_lies_at_the_s1_s2_foramina(labels, label_ids):
+    """The notebook says the longest axial diameter is at the level of the foramen, ending inside it."""
+    chord = _chord(labels, label_ids, "presacral_mass")
+    foramen_z = next(z for name, *_, z, _r in SACRAL_FORAMINA if name == "S1-S2")
+    assert abs(chord.point_a_mm[2] - foramen_z) <= 6.0
+    left_end = min((chord.point_a_mm, chord.point_b_mm), key=lambda p: p[0])
+    assert left_end[0] < -20 and left_end[1] < -40  # the tip of the left foraminal component
+
+
+def test_measurable_liver_lesions(labels, label_ids, lesion_truth):
+    liver = _liver(lesion_truth)
+    by_truth = sum(row["longest_axial_diameter_mm"] >= 10 for row in liver.values())
+    by_labels = sum(_chord(labels, label_ids, name).length_mm >= 10 for name in liver)
+    assert KEY["tasks"]["measurable_liver_lesions"]["expected"] == by_truth == by_labels
+    assert ANSWERS.check("measurable_liver_lesions", by_labels).correct
+    assert not ANSWERS.check("measurable_liver_lesions", len(liver)).correct, (
+        "the placeholder is not the answer"
+    )
+    assert 0 < by_truth < len(liver), "some lesions must be non-measurable for the lesson to work"
+
+
+def test_foraminal_component_is_on_the_left(labels, label_ids):
+    assert ANSWERS.check("foramen_side", "left").correct
+    assert ANSWERS.check("foramen_side", " Left ").correct
+    assert not ANSWERS.check("foramen_side", "right").correct
+    assert not ANSWERS.check("foramen_side", None).correct
+    presacral = label_ids["presacral_mass"]
+    # the notebook's arrow points into the mass on the left; the mirror point on the right is not mass
+    assert d.label_at(labels, (-28.0, -45.0, -27.0)) == presacral
+    assert d.label_at(labels, (28.0, -45.0, -27.0)) != presacral
+    ijk = np.argwhere(labels.data == presacral)
+    world = ijk @ labels.affine[:3, :3].T + labels.affine[:3, 3]
+    posterior = world[world[:, 1] < -40]  # the part of the mass behind the front of the sacrum
+    assert len(posterior) > 0 and np.all(posterior[:, 0] < 0)
+
+
+def test_liver_lesions_lie_in_both_lobes(lesion_truth):
+    locations = {row["location"] for row in _liver(lesion_truth).values()}
+    assert locations == {"right hepatic lobe", "left hepatic lobe"}
+
+
+# --------------------------------------------------------------------------- what the notebook says about signal
+@pytest.fixture(scope="module")
+def signal(volumes, labels, label_ids):
+    names = [
+        "spinal_canal_csf",
+        "visceral_fat",
+        "paraspinal_muscles",
+        "presacral_mass",
+        "precoccygeal_mass",
+        "liver_right_lobe",
+        "liver_lesion_1",
+    ]
+    regions = {name: label_ids[name] for name in names}
+    return {
+        weighting: signal_by_structure(volumes[f"mri_{weighting}"], labels, regions)
+        for weighting in ("t1w", "t2w")
+    }
+
+
+def test_masses_are_solid_not_fluid(signal):
+    t1, t2 = signal["t1w"], signal["t2w"]
+    for mass in ("presacral_mass", "precoccygeal_mass"):
+        assert t1[mass] < t1["paraspinal_muscles"], "slightly hypointense to muscle on T1w"
+        assert t1[mass] > 0.7 * t1["paraspinal_muscles"], "only slightly"
+        assert t2[mass] > 1.5 * t2["paraspinal_muscles"], "hyperintense to muscle on T2w"
+        assert t2[mass] < 0.75 * t2["spinal_canal_csf"], "far below fluid on T2w"
+    assert abs(t2["presacral_mass"] - t2["precoccygeal_mass"]) < 0.05 * t2["presacral_mass"], "same signal"
+
+
+def test_fluid_fat_and_liver_lesion_signal(signal):
+    t1, t2 = signal["t1w"], signal["t2w"]
+    assert t1["spinal_canal_csf"] == min(t1.values()) and t2["spinal_canal_csf"] == max(t2.values())
+    assert t1["visceral_fat"] == max(t1.values())
+    assert t1["liver_lesion_1"] < t1["liver_right_lobe"] and t2["liver_lesion_1"] > 3 * t2["liver_right_lobe"]
+    assert t2["liver_lesion_1"] > 0.75 * t2["spinal_canal_csf"], "almost as bright as fluid"
+
+
+# --------------------------------------------------------------------------- the notebook itself
+def test_answer_key_is_complete_and_valid():
+    assert set(KEY["tasks"]) == {
+        "foramen_side",
+        "presacral_longest_axial_mm",
+        "largest_liver_lesion_mm",
+        "measurable_liver_lesions",
+    }
+    assert 3 <= len(KEY["quizzes"]) <= 5
+    for name, quiz in KEY["quizzes"].items():
+        assert len(quiz["explanations"]) == len(quiz["options"]), name
+        assert ANSWERS.quiz(name).submit(quiz["correct"]).correct
+    for name, task in KEY["tasks"].items():
+        assert task["hint"] and task["explanation"], name
+
+
+def test_quiz_answers_follow_the_facts():
+    assert ANSWERS.quiz("q1_dumbbell").submit("B").correct
+    assert ANSWERS.quiz("q2_cysts").submit("C").correct
+    assert ANSWERS.quiz("q3_liver").submit("B").correct
+    assert ANSWERS.quiz("q4_recist").submit("B").correct
+    assert ANSWERS.quiz("q5_next").submit("C").correct
+
+
+def test_every_task_and_quiz_is_used_in_the_notebook():
+    checks = re.findall(r'answers\.check\("(\w+)"', "\n".join(CODE))
+    assert len(checks) >= 2 and set(checks) == set(KEY["tasks"])
+    quizzes = re.findall(r'answers\.quiz\("(\w+)"\)', "\n".join(CODE))
+    assert set(quizzes) == set(KEY["quizzes"])
+
+
+def test_asking_cells_do_not_give_the_answer_away():
+    numbers = {
+        str(task["expected"]) for task in KEY["tasks"].values() if not isinstance(task["expected"], str)
+    }
+    for source in CODE:
+        if "answers.check(" in source:
+            assert "# your answer" in source
+            assert not any(re.search(rf"\b{re.escape(n)}\b", source) for n in numbers), source
+            assert '"left"' not in source.split("#")[0]
+
+
+def test_frame_and_references():
+    first = CELLS[0].source
+    assert first.startswith("# 01 · ") and "labpath=notebooks%2F01_mri_findings.ipynb" in first
+    assert "Synthetic data, not for clinical use" in first
+    for heading in ("## Overview", "## Setup", "## Key points", "## What's next", "## References"):
+        assert heading in TEXT, heading
+    assert "Time to learn" in TEXT and "Learning objectives" in TEXT and "After this notebook you can" in TEXT
+    assert CELLS[-1].source.rstrip().endswith("*Synthetic data, not for clinical use.*")
+    setup = next(c.source for c in CELLS if c.cell_type == "code")
+    assert setup.startswith("import sys\nfrom pathlib import Path\n\nsys.path.insert(0, str(next(p for p in")
+    for doi in (
+        "10.1055/s-0045-1810099",  # the case
+        "10.3748/wjg.v16.i46.5822",  # Yang 2010, retrorectal tumours
+        "10.1016/j.ejca.2008.10.026",  # RECIST 1.1
+        "10.1007/s00330-020-06930-6",  # Hayoz 2020
+        "10.1186/s40644-023-00556-9",  # Grawe 2023
+    ):
+        assert doi in TEXT, doi
+
+
+def test_clinical_numbers_carry_their_reference():
+    """Each cell quoting a clinical percentage or count cites a numbered reference in the same cell."""
+    for cell in CELLS:
+        if cell.cell_type != "markdown" or cell.source.startswith("## References"):
+            continue
+        for claim in ("86 %", "97.0 %", "10.3", "31 reported", "29 NETs", "Ki-67 20-22 %", "at least 10 mm"):
+            if claim in cell.source:
+                assert re.search(r"\[\d+(, \d+)*\]", cell.source), claim
