@@ -62,7 +62,7 @@ def test_task_rejects_a_nonsense_key():
     with pytest.raises(ValueError, match="expected"):
         Task(None)
     with pytest.raises(ValueError, match="expected"):
-        Task(["a", "b"])
+        Task(["a", 1])
     with pytest.raises(ValueError, match="tol"):
         Task(1.0, tol=-1)
 
@@ -198,3 +198,26 @@ def test_answer_key_in_code_and_bad_json(tmp_path):
     bad.write_text("{", encoding="utf-8")
     with pytest.raises(ValueError, match="JSON"):
         load_answers(bad)
+
+
+def test_a_list_of_names_matches_in_any_order_and_says_what_is_off():
+    task = Task(["presacral_mass", "precoccygeal_mass"])
+    assert task.check({"Precoccygeal_mass", "presacral_mass"}).correct
+    assert task.check(["presacral_mass"]).message == "not quite: 1 missing."
+    extra = task.check(["presacral_mass", "precoccygeal_mass", "liver_lesion_1"])
+    assert extra.status == "wrong" and "1 that should not be there" in extra.message
+    assert "presacral" not in extra.message, "the feedback does not give the names away"
+    assert task.check("presacral_mass").status == "wrong"
+
+
+def test_answer_key_one_of_accepts_any_listed_text():
+    key = AnswerKey.from_dict({"tasks": {"side": {"one_of": ["left", "patient's left"]}}})
+    assert key.check("side", "Left").correct and key.check("side", "patient's left").correct
+    assert not key.check("side", "right").correct
+    with pytest.raises(ValueError, match="either 'expected' or 'one_of'"):
+        AnswerKey.from_dict({"tasks": {"side": {"one_of": ["left"], "expected": "left"}}})
+
+
+def test_revealed_answer_states_the_relative_tolerance():
+    assert "(within +/- 2 mm)" in Task(20.0, rtol=0.1, unit="mm").answer()
+    assert "within" not in Task(3).answer(), "an exact answer states no tolerance"

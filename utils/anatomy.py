@@ -49,6 +49,8 @@ TISSUES: dict[str, Tissue] = {
     "disc": Tissue(80, 0.35, 0.70, 0.5, 0.4),
     "csf": Tissue(5, 0.08, 1.00, 0.3, 0.1),
     "neural": Tissue(35, 0.45, 0.45, 1.2, 0.3),
+    # Foramina and the sacral canal below the thecal sac: nerve roots in fat, so bright on T1 (PET as nerve).
+    "perineural_fat": Tissue(-60, 0.80, 0.70, 1.2, 0.3),
     "brain": Tissue(35, 0.50, 0.55, 8.0, 0.15),
     "pituitary": Tissue(40, 0.50, 0.50, 2.0, 9.0),
     "salivary": Tissue(20, 0.45, 0.55, 2.0, 2.5),
@@ -191,14 +193,14 @@ def _pelvis() -> list[Structure]:
         Structure(
             "sacral_canal",
             Union((Capsule((0, -56, -20), (0, -68, -60), 5.0), Capsule((0, -68, -60), (0, -72, -90), 4.0))),
-            TISSUES["neural"],
+            TISSUES["perineural_fat"],
         )
     )
     foramina = []
     for _name, x, y_front, y_back, z, radius in SACRAL_FORAMINA:
         for side in (-1.0, 1.0):
             foramina.append(Capsule((side * x, y_front, z), (side * (x + 2), y_back, z), radius))
-    structures.append(Structure("sacral_foramina", Union(tuple(foramina)), TISSUES["neural"]))
+    structures.append(Structure("sacral_foramina", Union(tuple(foramina)), TISSUES["perineural_fat"]))
     structures.append(
         Structure(
             "coccyx",

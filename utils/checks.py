@@ -13,7 +13,7 @@ import html
 import importlib.util
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,7 +132,8 @@ class Task:
 
     ``expected`` is a number (compared within ``tol`` absolute or ``rtol`` relative, "close" within
     ``close_rtol``), a sequence of numbers (element by element), a bool, a text (case- and space-
-    insensitive), or a set of acceptable texts.
+    insensitive), a set of acceptable texts (any one is right), or a list of texts (the answer must name
+    exactly these, in any order: e.g. "which lesions are FDG-avid").
     """
 
     def __init__(
@@ -149,7 +150,9 @@ class Task:
     ) -> None:
         if expected is None:
             raise ValueError("expected must be given (a number, numbers, a bool or a text)")
-        if not isinstance(expected, bool | str | set | frozenset):
+        if isinstance(expected, list | tuple) and expected and all(isinstance(e, str) for e in expected):
+            expected = tuple(expected)
+        elif not isinstance(expected, bool | str | set | frozenset):
             try:
                 numbers = np.asarray(expected, dtype=float)
             except (TypeError, ValueError) as err:
@@ -174,8 +177,10 @@ class Task:
     def answer(self) -> Text:
         """The expected answer and its explanation, on request."""
         text = f"Expected: {_format_value(self._expected, self.unit)}"
-        if _is_number(self._expected) and self.tol > 0:
-            text += f" (within +/- {self.tol:g} {self.unit})".replace(" )", ")")
+        if _is_number(self._expected):
+            allowed = max(self.tol, self.rtol * abs(float(self._expected)))
+            if allowed >= 1e-4 * max(1.0, abs(float(self._expected))):
+                text += f" (within +/- {allowed:.3g} {self.unit})".replace(" )", ")")
         return Text(f"{text}. {self.explanation}".strip() if self.explanation else text)
 
     def check(self, answer: Any) -> Feedback:
@@ -191,6 +196,8 @@ class Task:
         if isinstance(expected, bool):
             ok = isinstance(answer, bool | np.bool_) and bool(answer) == expected
             return ("correct", "well done.") if ok else ("wrong", "that is not it; think again.")
+        if isinstance(expected, tuple):
+            return self._judge_names(answer, expected)
         if isinstance(expected, str | set | frozenset):
             accepted = {expected} if isinstance(expected, str) else set(expected)
             ok = _normalise_text(answer) in {_normalise_text(a) for a in accepted}
@@ -198,6 +205,22 @@ class Task:
         if _is_number(expected):
             return self._judge_number(answer, float(expected))
         return self._judge_numbers(answer, np.asarray(expected, dtype=float))
+
+    @staticmethod
+    def _judge_names(answer: Any, expected: tuple[str, ...]) -> tuple[str, str]:
+        """(status, message) for a collection of names that must match ``expected`` in any order."""
+        if isinstance(answer, str) or not isinstance(answer, Iterable):
+            return "wrong", f"a collection of names is expected here (a set or list), got {answer!r}."
+        given = {_normalise_text(a) for a in answer}
+        wanted = {_normalise_text(e) for e in expected}
+        if given == wanted:
+            return "correct", "well done."
+        missing, extra = len(wanted - given), len(given - wanted)
+        parts = [
+            f"{missing} missing" if missing else "",
+            f"{extra} that should not be there" if extra else "",
+        ]
+        return "wrong", "not quite: " + " and ".join(p for p in parts if p) + "."
 
     def _allowed(self, expected: np.ndarray | float) -> np.ndarray | float:
         """Largest error still counted correct, per value (plus rounding slack, so 2.1 vs 2.0 +/- 0.1 passes)."""
@@ -369,6 +392,16 @@ class MultipleChoice:
             _display_widget(self.widget(), self.text())
 
 
+def _task_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """Task arguments from a JSON entry; ``"one_of": [...]`` (any one text is right) becomes a set."""
+    spec = dict(spec)
+    if "one_of" in spec:
+        if "expected" in spec:
+            raise ValueError("give either 'expected' or 'one_of' in an answer-key task, not both")
+        spec["expected"] = frozenset(spec.pop("one_of"))
+    return spec
+
+
 class AnswerKey:
     """Tasks and quizzes by name, usually loaded from a JSON answer table kept outside the asking cells."""
 
@@ -382,8 +415,9 @@ class AnswerKey:
 
     @classmethod
     def from_dict(cls, table: Mapping[str, Any]) -> AnswerKey:
-        """Build from ``{"tasks": {name: {"expected": ..., "tol": ..., "hint": ...}}, "quizzes": {...}}``."""
-        tasks = {name: Task(name=name, **spec) for name, spec in table.get("tasks", {}).items()}
+        """Build from ``{"tasks": {name: {"expected": ..., "tol": ..., "hint": ...}}, "quizzes": {...}}``;
+        a task may give ``"one_of": [...]`` instead of ``"expected"`` when any of several texts is right."""
+        tasks = {name: Task(name=name, **_task_spec(spec)) for name, spec in table.get("tasks", {}).items()}
         quizzes = {name: MultipleChoice(name=name, **spec) for name, spec in table.get("quizzes", {}).items()}
         return cls(tasks, quizzes)
 

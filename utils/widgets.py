@@ -510,11 +510,11 @@ class FusionViewer(SliceViewer):
 
     def static_figure(self) -> Figure:
         low, high = self.suv_range.value
+        # The PET already resampled onto the CT grid (in SUV) is reused: no second resampling.
         return d.fusion_figure(
             self.reference,
-            self.pet,
+            self.pet_on_ct,
             position_mm=self.position_mm,
-            suv_scale=self.suv_scale,
             suv_range=(low, high),
             pet_cmap=self.pet_cmap.value,
             opacity=self.opacity.value,
