@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,) \
              $(if $(or $(DISPLAY),$(WAYLAND_DISPLAY),$(filter Darwin,$(shell uname -s))),,--no-browser)
 
-.PHONY: setup data data-check lab test lint unit notebooks bench clean
+.PHONY: setup data data-check lab test lint unit notebooks bench browser-setup clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ test: data-check lint
 bench: data-check
 	$(BIN)/python benchmarks/viewer_frames.py --json
 	$(BIN)/python benchmarks/notebooks.py --json
+
+# Maintainers and CI: Debian's Chromium and Playwright for tests/test_browser.py (they skip without them).
+browser-setup: setup
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-browser.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info

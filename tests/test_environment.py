@@ -7,9 +7,9 @@ import re
 from utils import REPO_ROOT
 
 
-def pip_pins():
+def pip_pins(name="requirements.txt"):
     pins = {}
-    for line in (REPO_ROOT / "requirements.txt").read_text().splitlines():
+    for line in (REPO_ROOT / name).read_text().splitlines():
         line = line.split("#")[0].strip()
         if line:
             name, sep, version = line.partition("==")
@@ -38,3 +38,8 @@ def test_course_versions_are_the_supported_majors():
     pip = pip_pins()
     assert pip["jupyterlab"].startswith("4.") and pip["notebook"].startswith("7.")
     assert pip["ipywidgets"].startswith("8.")
+
+
+def test_browser_test_requirements_are_pinned_and_separate():
+    browser = pip_pins("requirements-browser.txt")
+    assert browser and not browser.keys() & pip_pins().keys(), "the learner's install stays without them"
