@@ -309,3 +309,27 @@ def test_static_figures_are_pyplot_free_with_alt_text():
         png = d.figure_png(fig)
         assert png[:4] == b"\x89PNG" and Image.open(io.BytesIO(png)).info["Description"] == fig.alt_text
     assert "left on screen right" in figures[0].alt_text
+
+
+def test_mip_letters_match_where_a_marker_lands():
+    """A hot voxel at the patient's right front shows on the side each MIP's letters name."""
+    data = np.zeros((30, 30, 30), np.float32)
+    data[27, 27, 15] = 10.0  # right (+x) and anterior (+y)
+    sampler = d._MipSampler(d.as_ras_volume(nib.Nifti1Image(data, np.eye(4))))
+    for angle, side in ((0, "R"), (90, "A"), (180, "R"), (270, "A")):
+        frame = sampler.frame(angle)
+        col = np.unravel_index(np.argmax(frame), frame.shape)[1]
+        left, right, _, _ = d.MIP_LETTERS[angle]
+        on_left = col < frame.shape[1] / 2
+        assert (left if on_left else right) == side, angle
+
+
+def test_crop_mm_keeps_world_positions_and_rejects_a_box_outside():
+    data = np.arange(20 * 20 * 20, dtype=np.float32).reshape(20, 20, 20)
+    img = nib.Nifti1Image(data, np.diag([2.0, 2.0, 2.0, 1.0]))
+    box = d.crop_mm(img, (4, 6, 8), (10, 12, 14))
+    assert box.shape == (4, 4, 4)
+    assert np.allclose(box.affine @ [0, 0, 0, 1], [4, 6, 8, 1])
+    assert box.get_fdata()[0, 0, 0] == data[2, 3, 4]
+    with pytest.raises(ValueError, match="outside"):
+        d.crop_mm(img, (100, 100, 100), (120, 120, 120))

@@ -58,6 +58,13 @@ DEFAULT_SUV_MAX = 10.0
 PET_COLORMAPS = ("hot", "inferno", "viridis", "cividis", "magma", "gray_r")
 COLORBLIND_SAFE = ("inferno", "viridis", "cividis", "magma", "gray", "gray_r")
 MIP_COLORMAP = "gray_r"  # nuclear medicine reads MIPs as black uptake on white
+# Orientation letters (screen left, right, top, bottom) of MIPs seen from 0 (front), 90 (patient's right), ...
+MIP_LETTERS = {
+    0: ("R", "L", "S", "I"),
+    90: ("P", "A", "S", "I"),
+    180: ("L", "R", "S", "I"),
+    270: ("A", "P", "S", "I"),
+}
 CROSSHAIR_RGB = (0, 220, 255)
 
 
@@ -694,6 +701,7 @@ class _Panel(NamedTuple):
     view: str | None
     title: str
     crosshair: tuple[float, float] | None = None
+    letters: tuple[str, str, str, str] | None = None  # (left, right, top, bottom); default from ``view``
 
 
 class _Bar(NamedTuple):
@@ -740,8 +748,9 @@ def _show_panel(ax: Any, panel: _Panel, text: str) -> None:
         colour = np.asarray(CROSSHAIR_RGB) / 255.0
         ax.axhline(panel.crosshair[0], color=colour, lw=0.7, ls="--", alpha=0.8)
         ax.axvline(panel.crosshair[1], color=colour, lw=0.7, ls="--", alpha=0.8)
-    if panel.view is not None:
-        left, right, top, bottom = ORIENTATION_LETTERS[panel.view]
+    letters = panel.letters or (ORIENTATION_LETTERS[panel.view] if panel.view is not None else None)
+    if letters is not None:
+        left, right, top, bottom = letters
         style = {"color": "yellow", "fontsize": 9, "fontweight": "bold", "transform": ax.transAxes}
         ax.text(0.02, 0.5, left, ha="left", va="center", **style)
         ax.text(0.98, 0.5, right, ha="right", va="center", **style)
@@ -884,22 +893,44 @@ def mip_figure(
     vol = as_ras_volume(pet)
     scale = np.float32(suv_scale_of(suv_scale))
     sampler = _MipSampler(vol)
-    panels = [
-        _Panel(
-            grey_rgb(sampler.frame(float(a)) * scale, suv_range[0], suv_range[1], cmap),
-            None,
-            f"MIP, {angle_name(float(a))}",
-        )
-        for a in angles_deg
-    ]
+    panels = []
+    for a in angles_deg:
+        frame = _trim_empty_columns(sampler.frame(float(a)) * scale)
+        rgb = grey_rgb(frame, suv_range[0], suv_range[1], cmap)
+        letters = MIP_LETTERS.get(round(float(a)) % 360)
+        panels.append(_Panel(rgb, None, f"MIP, {angle_name(float(a))}", letters=letters))
     light = cmap.endswith("_r")  # inverted maps read as dark uptake on a white page
-    fig = _panel_figure([panels], [_Bar(cmap, suv_range[0], suv_range[1], "SUV")], light=light)
+    bar = _Bar(cmap, suv_range[0], suv_range[1], "SUV")
+    fig = _panel_figure([panels], [bar], light=light, row_in=5.0)
     alt = (
         f"Maximum intensity projections of {title or 'PET'} seen from "
         f"{', '.join(angle_name(float(a)) for a in angles_deg)}; {cmap} from SUV {suv_range[0]:g} to "
         f"{suv_range[1]:g}."
     )
     return _finish(fig, alt, title, light)
+
+
+def _trim_empty_columns(frame: np.ndarray, margin_px: int = 4) -> np.ndarray:
+    """A MIP frame without the empty columns that pad it for rotation (a few kept as a margin)."""
+    used = np.flatnonzero(frame.max(axis=0) > 0)
+    if used.size == 0:
+        return frame
+    return frame[:, max(used[0] - margin_px, 0) : used[-1] + margin_px + 1]
+
+
+def crop_mm(
+    img: nib.spatialimages.SpatialImage, low_mm: Sequence[float], high_mm: Sequence[float]
+) -> nib.spatialimages.SpatialImage:
+    """The part of a volume inside a world box between two corners (x, y, z in mm), with its own affine."""
+    corners = np.array([low_mm, high_mm], dtype=float)
+    if corners.shape != (2, 3) or not np.all(np.isfinite(corners)):
+        raise ValueError(f"low_mm and high_mm must be (x, y, z) in mm, got {low_mm!r} and {high_mm!r}")
+    ijk = nib.affines.apply_affine(np.linalg.inv(img.affine), corners)
+    lo = np.clip(np.floor(ijk.min(axis=0)), 0, img.shape[:3]).astype(int)
+    hi = np.clip(np.ceil(ijk.max(axis=0)) + 1, 0, img.shape[:3]).astype(int)
+    if np.any(hi - lo < 1):
+        raise ValueError(f"the box {low_mm!r} to {high_mm!r} mm lies outside the volume")
+    return img.slicer[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]]
 
 
 def angle_name(angle_deg: float) -> str:
