@@ -319,3 +319,12 @@ def test_niivue_explorer_falls_back_to_the_core_viewer(synthetic, monkeypatch):
     assert "NiiVue explorer unavailable" in viewer.note.value and viewer.note in viewer.widget.children
     ortho = W.niivue_explorer(ct)
     assert isinstance(ortho, W.OrthoViewer)
+
+
+def test_static_figure_keeps_the_viewer_title_and_names_mri_units():
+    data = np.random.default_rng(0).random((20, 20, 20)).astype(np.float32) * 500
+    viewer = W.OrthoViewer(nib.Nifti1Image(data, np.eye(4)), preset="mri", title="T2w MRI")
+    assert viewer.units == "signal (a.u.)"
+    fig = viewer.static_figure()
+    assert fig.get_suptitle() == "T2w MRI"
+    assert "signal (a.u.)" in [ax.get_ylabel() for ax in fig.axes]

@@ -751,7 +751,15 @@ def _show_panel(ax: Any, panel: _Panel, text: str) -> None:
     letters = panel.letters or (ORIENTATION_LETTERS[panel.view] if panel.view is not None else None)
     if letters is not None:
         left, right, top, bottom = letters
-        style = {"color": "yellow", "fontsize": 9, "fontweight": "bold", "transform": ax.transAxes}
+        # a dark box keeps the letters legible on white (inverted grey) as well as on black images
+        box = {"boxstyle": "round,pad=0.15", "facecolor": "black", "alpha": 0.55, "linewidth": 0}
+        style = {
+            "color": "yellow",
+            "fontsize": 9,
+            "fontweight": "bold",
+            "transform": ax.transAxes,
+            "bbox": box,
+        }
         ax.text(0.02, 0.5, left, ha="left", va="center", **style)
         ax.text(0.98, 0.5, right, ha="right", va="center", **style)
         ax.text(0.5, 0.99, top, ha="center", va="top", **style)

@@ -101,6 +101,7 @@ class SliceViewer:
         self.crosshair.observe(lambda _: self.refresh(), names="value")
         self.readout = w.HTML()
         self.note = w.HTML()
+        self.title_text = title or ""
         self.title = w.HTML(f"<b>{title}</b>" if title else "")
         self.image_box = w.HBox(
             [self.images[v] for v in self.views], layout=w.Layout(align_items="flex-start")
@@ -308,7 +309,10 @@ class OrthoViewer(SliceViewer):
         )
         preset = d.default_preset(volume) if preset is None else preset
         self._window = d.window_range(preset, volume)  # validates the name before any widget shows
-        self.units = ("HU" if preset in d.CT_WINDOWS else "") if units is None else units
+        default_units = (
+            "HU" if preset in d.CT_WINDOWS else "signal (a.u.)" if preset in d.MRI_PERCENTILES else ""
+        )
+        self.units = default_units if units is None else units
         d.colormap_lut(cmap)  # validates the name
         self.cmap = cmap
         options = list(d.CT_WINDOWS if self.units == "HU" else d.MRI_PERCENTILES)
@@ -353,6 +357,7 @@ class OrthoViewer(SliceViewer):
             preset=self._window_pair(),
             cmap=self.cmap,
             crosshair=self.crosshair.value,
+            title=self.title_text or None,
             units=self.units,
         )
 
