@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 
@@ -101,6 +102,51 @@ def test_foraminal_component_is_on_the_left(labels, label_ids):
     world = ijk @ labels.affine[:3, :3].T + labels.affine[:3, 3]
     posterior = world[world[:, 1] < -40]  # the part of the mass behind the front of the sacrum
     assert len(posterior) > 0 and np.all(posterior[:, 0] < 0)
+
+
+# arrow label in the notebook -> the structure of the label map it must point at
+MARKED_STRUCTURES = {
+    "presacral mass": "presacral_mass",
+    "foraminal component": "presacral_mass",
+    "precoccygeal mass": "precoccygeal_mass",
+    "rectum": "rectum",
+    "bladder (urine)": "bladder",
+    "sacrum": "sacrum",
+    "coccyx": "coccyx",
+    "lesion, right lobe": "right hepatic lobe",  # a liver lesion in that lobe (lesions.json location)
+    "lesions, left lobe": "left hepatic lobe",
+}
+
+
+def _mark_dicts() -> dict[str, dict]:
+    """Every dict literal of arrow marks that the notebook passes to plane_figure(..., marks=NAME)."""
+    found = {}
+    for source in CODE:
+        passed = set(re.findall(r"marks=(\w+)", source))
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
+                name = node.targets[0].id
+                if name in passed:
+                    found[name] = ast.literal_eval(node.value)
+    return found
+
+
+def test_every_arrow_points_at_the_structure_it_names(labels, label_ids, lesion_truth):
+    names = {i: name for name, i in label_ids.items()}
+    marks = {text: mark for group in _mark_dicts().values() for text, mark in group.items()}
+    assert set(marks) == set(MARKED_STRUCTURES)
+    for text, (point_mm, _offset) in marks.items():
+        structure = names.get(d.label_at(labels, point_mm))
+        expected = MARKED_STRUCTURES[text]
+        if expected.endswith("hepatic lobe"):
+            assert structure in lesion_truth and lesion_truth[structure]["location"] == expected, text
+        else:
+            assert structure == expected, text
+
+
+def test_every_figure_has_a_title():
+    calls = [source for source in CODE if "plane_figure(" in source and "import" not in source]
+    assert calls and all("title=" in source for source in calls)
 
 
 def test_liver_lesions_lie_in_both_lobes(lesion_truth):

@@ -160,6 +160,20 @@ def test_notebook_has_tasks_with_placeholders_and_a_quiz(cells):
     assert all("answers.check(" in s for s in asking)
 
 
+def test_no_hint_or_answer_is_shown_unattended(cells):
+    # the notebook runs top to bottom: a .hint() in a code cell would give every reader the hint before trying
+    for source in ("".join(c.source) for c in cells if c.cell_type == "code"):
+        assert ".hint()" not in source and ".answer()" not in source, source
+
+
+def test_charts_come_from_utils_plots(cells):
+    code = "\n".join("".join(c.source) for c in cells if c.cell_type == "code")
+    assert "plt." not in code and "pyplot" not in code  # charts with alt text, no pyplot state
+    for chart in ("decay_figure", "what_if_figure", "recovery_curves_figure", "lesion_recovery_figure"):
+        assert f"plots.{chart}(" in code, chart
+    assert "plots.sphere_profile_figure(" in code
+
+
 def test_viewer_has_a_static_figure_beside_it(cells):
     code = ["".join(c.source) for c in cells if c.cell_type == "code"]
     index = next(i for i, s in enumerate(code) if "OrthoViewer(" in s and "import" not in s)
@@ -231,7 +245,7 @@ def test_liver_lesion_statements(table, data):
     assert len(small) == 3  # "the three lesions smaller than 8 mm"
     for row in small:
         assert row["true_suv"] == 22.0
-        assert 0.17 <= row["rc_observed"] <= 0.37  # "about 20-35% of their contrast"
+        assert 0.14 <= row["rc_observed"] <= 0.37  # "about 15-35% of their contrast"
         assert row["suvmax"] == pytest.approx(row["suvmax_model"], rel=0.15)  # "as predicted"
     l5 = by_name["liver_lesion_5"]
     assert l5["diameter_mm"] == pytest.approx(5.0, abs=0.5)
@@ -278,7 +292,8 @@ def test_quiz_explanations_match_the_data():
 
 
 def test_small_fdg_negative_liver_lesions_vanish_into_the_liver(data):
-    # "Partial volume fills the small ones in until they vanish into the liver" (true 1.4 vs liver 2.1)
+    # "Partial volume fills the small ones in until they barely differ from the liver (the three smallest read within
+    # about 15% of it)" (true 1.4 vs liver 2.1)
     fdg_suv, liver_fdg = np.asarray(data["fdg_suv"].dataobj), pet.suv_mean(data["fdg_suv"], data["liver"])
     for lesion in data["lesions"]:
         if not lesion["name"].startswith("liver_lesion"):
@@ -286,7 +301,7 @@ def test_small_fdg_negative_liver_lesions_vanish_into_the_liver(data):
         diameter = pet.equivalent_diameter_mm(lesion["volume_ml"])
         if diameter < 8.0:
             voi = pet.label_mask(data["labels_img"], lesion["id"], data["fdg_img"], min_fraction=0.01)
-            assert fdg_suv[voi].mean() >= 0.9 * liver_fdg, lesion["name"]
+            assert fdg_suv[voi].mean() >= 0.85 * liver_fdg, lesion["name"]
         elif diameter >= 20.0:
             voi = pet.label_mask(data["labels_img"], lesion["id"], data["fdg_img"], min_fraction=0.5)
             assert fdg_suv[voi].mean() <= 0.8 * liver_fdg, lesion["name"]

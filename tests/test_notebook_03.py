@@ -109,14 +109,22 @@ def test_naive_suv_max_rule_of_the_placeholder_is_wrong(table):
 
 
 # --- statements the notebook makes about the data ----------------------------------------------------
-def test_masses_are_3_to_4_times_liver_and_liver_lesions_at_or_below_liver(table):
+def test_masses_are_3_to_4_times_liver_and_liver_lesions_at_about_liver(table):
     for name, row in table.items():
         if name.endswith("_mass"):
             assert 2.8 <= row["peak_to_liver"] <= 4.3, name
             assert row["suv_max"] >= row["suv_peak"] > row["suv_mean"], name
         else:
-            assert 0.85 <= row["peak_to_liver"] < 1.0, name
+            assert 0.85 <= row["peak_to_liver"] <= 1.05, name  # "at about the liver mean (0.9-1.0 times)"
             assert 1.7 <= row["suv_max"] <= 2.5, f"{name}: 'the liver lesions all sit near 2'"
+
+
+def test_a_small_cold_lesion_can_have_suvpeak_above_its_suvmax(table, lesion_truth):
+    # "Its 12-mm peak sphere ... reaches out into the warmer liver ... (look at the smallest liver lesions)"
+    liver = [name for name in table if name.startswith("liver_lesion")]
+    smallest = sorted(liver, key=lambda name: lesion_truth[name]["volume_ml"])[:3]
+    flipped = [name for name in liver if table[name]["suv_peak"] > table[name]["suv_max"]]
+    assert flipped and set(flipped) <= set(smallest), flipped
 
 
 def test_normal_liver_noise_band_contains_every_liver_lesion_suv_max(table, volumes, fdg_suv):
@@ -202,7 +210,7 @@ def test_answer_lines_are_placeholders_not_answers(cells):
     ]
     assert len(lines) == 3
     for line in lines:
-        assert "9.15" not in line and "precoccygeal_mass" not in line and '"presacral_mass"' not in line
+        assert "9.33" not in line and "precoccygeal_mass" not in line and '"presacral_mass"' not in line
 
 
 def test_notebook_frame_setup_and_optional_niivue(cells, code, text):
@@ -216,6 +224,8 @@ def test_notebook_frame_setup_and_optional_niivue(cells, code, text):
     assert code.count("niivue_explorer(") == 1
     assert f'lesions["{START_LESION}"]["centre_mm"]' in code and "position_mm=start_mm" in code
     assert "static_figure()" in code and "MIPCine(" in code and "mip_figure(" in code
+    assert "plots.organ_mip_figure(" in code and "plots.lesion_ratio_figure(" in code
+    assert "Figure(" not in code.replace("_figure(", "")  # hand-built charts live in utils.plots
 
 
 def test_clinical_numbers_carry_their_references(text):

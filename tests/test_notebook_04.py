@@ -10,22 +10,30 @@ import nbformat
 import pytest
 
 from utils import REPO_ROOT
+from utils.anatomy import build_patient
 from utils.checks import AnswerKey
 from utils.display import label_at
 from utils.io import load_labels, load_lesions, load_sidecar, load_volume
 from utils.pet import label_mask, lesion_recovery_table, suv_max, suv_mean, suv_volume
 from utils.scores import krenning_score
-from utils.uptake import lesion_uptake_table, reference_suv_mean
+from utils.uptake import lesion_mask, lesion_uptake_table, reference_suv_mean
 
 NOTEBOOK = REPO_ROOT / "notebooks" / "04_dotatate_pet_ct.ipynb"
 ANSWERS = REPO_ROOT / "notebooks" / "answers" / "04_dotatate_pet_ct.json"
-TASKS = {"uncinate_is_lesion", "presacral_krenning", "liver_sstr_positive", "recovery_liver_lesion_5"}
+TASKS = {
+    "uncinate_is_lesion",
+    "splenule_is_lesion",
+    "presacral_krenning",
+    "liver_sstr_positive",
+    "recovery_liver_lesion_5",
+}
 # Where the notebook's organ tour must land (label names of data/labels.json).
 LANDMARK_STRUCTURES = {
     "pituitary": "pituitary",
     "salivary gland (right parotid)": "salivary_glands",
     "thyroid (right lobe)": "thyroid",
     "spleen": "spleen",
+    "accessory spleen": "accessory_spleen",
     "left adrenal": "adrenal_left",
     "right kidney": "kidney_right",
     "liver": "liver_right_lobe",
@@ -183,11 +191,32 @@ def test_uncinate_focus_is_physiological_in_the_data(spec, key, names, organ_suv
     assert MAPELLI_UNCINATE_SUVMAX[0] <= uncinate_max <= MAPELLI_UNCINATE_SUVMAX[1]
 
 
+def test_focus_below_the_spleen_is_an_accessory_spleen_that_reads_like_a_lesion(
+    spec, key, notebook, labels, names, suv, refs, organ_suv
+):
+    assert spec["tasks"]["splenule_is_lesion"]["expected"] is False
+    assert key.check("splenule_is_lesion", False).correct
+    splenule_mm = notebook_constant(notebook, "LANDMARKS_MM")["accessory spleen"]
+    label_id = label_at(labels, splenule_mm)
+    assert names[label_id] == "accessory_spleen"  # the focus the notebook shows is the splenule
+    assert "accessory_spleen" not in {lesion["name"] for lesion in load_lesions()}
+    structures = {structure.name: structure for structure in build_patient()}
+    assert structures["accessory_spleen"].tissue == structures["spleen"].tissue  # spleen uptake, both tracers
+    assert not structures["accessory_spleen"].is_lesion
+    liver, spleen = refs
+    focus_max = suv_max(suv, lesion_mask(labels, label_id, suv))  # measured like every lesion of the table
+    assert focus_max > 2.0 * liver  # "more than twice the liver's mean uptake"
+    assert krenning_score(focus_max, liver, spleen) == 3  # "would give it a 3, like a metastasis"
+    # the notebook's own VOI (voxels at least half inside) reads below the spleen: partial volume
+    focus = label_mask(labels, label_id, suv, min_fraction=0.5)
+    assert suv_max(suv, focus) < organ_suv["spleen"][0] < organ_suv["spleen"][1]
+
+
 def test_recovery_task_matches_the_data(spec, key, recovery):
     observed = recovery["liver_lesion_5"]["rc_observed"]
     assert spec["tasks"]["recovery_liver_lesion_5"]["expected"] == pytest.approx(observed, abs=0.005)
     assert key.check("recovery_liver_lesion_5", round(observed, 2)).correct
-    assert 0.15 < observed < 0.25  # "about a fifth" (task explanation, quiz q3)
+    assert 0.13 < observed < 0.20  # "about a sixth" (task explanation, quiz q3)
 
 
 # ------------------------------------------------------------------------------------------- statements
@@ -229,9 +258,19 @@ def test_organ_tour_lands_on_the_named_structures(notebook, labels, names):
         assert names.get(label_at(labels, position)) == LANDMARK_STRUCTURES[organ], organ
 
 
-def test_viewer_opens_on_the_left_adrenal(code, labels, names):
-    assert "viewer.position_mm = (-42, -32, 196)" in code
+def test_viewer_opens_on_the_left_adrenal_and_figures_use_constant_positions(code, labels, names):
+    assert "LEFT_ADRENAL_MM = (-42, -32, 196)" in code and "viewer.position_mm = LEFT_ADRENAL_MM" in code
     assert names[label_at(labels, (-42, -32, 196))] == "adrenal_left"
+    # a static figure drawn at the live viewer's position would change when the viewer moves
+    assert "position_mm=viewer.position_mm" not in code
+    assert 'viewer.position_mm = LANDMARKS_MM["uncinate process"]' in code  # parked after the organ tour
+
+
+def test_figures_use_the_display_helpers(code):
+    assert "def crop(" not in code and "def fused(" not in code  # no copies of utils.display code
+    assert "crop_mm(" in code and "fusion_figure(" in code
+    assert 'tracer="68Ga-DOTATATE"' in code  # the static MIP is titled with the full tracer name
+    assert "Figure(" not in code.replace("_figure(", "")  # hand-built charts live in utils.plots
 
 
 def test_scan_is_inside_the_netspot_label():

@@ -97,10 +97,19 @@ def test_recovery_rises_with_size_among_equally_avid_lesions(measured):
     for lesion in measured["DOTATATE"]["lesions"]:
         if lesion["in_liver"]:
             by_truth.setdefault(lesion["true_suv"], []).append(lesion)
-    groups = [sorted(group, key=lambda x: x["diameter_mm"]) for group in by_truth.values() if len(group) >= 3]
-    assert groups
-    for group in groups:
-        assert np.all(np.diff([x["suvmax"] for x in group]) > 0), [(x["name"], x["suvmax"]) for x in group]
+    fwhm = measured["DOTATATE"]["fwhm_mm"]
+    # Above about 3 FWHM recovery is complete and noise decides the order, so compare only a small lesion
+    # with one at least 1.5 times its diameter.
+    pairs = [
+        (small, large)
+        for group in by_truth.values()
+        for small in group
+        for large in group
+        if small["diameter_mm"] < 3 * fwhm and large["diameter_mm"] >= 1.5 * small["diameter_mm"]
+    ]
+    assert len(pairs) >= 3
+    for small, large in pairs:
+        assert large["suvmax"] > small["suvmax"], (small["name"], large["name"])
 
 
 def test_fdg_negative_liver_lesions_do_not_rise_above_liver(measured):

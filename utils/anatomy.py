@@ -314,7 +314,11 @@ def _abdomen_pelvis_organs() -> list[Structure]:
         Structure("small_bowel", Ellipsoid((0, 30, 60), (105, 60, 75)), TISSUES["bowel"]),
         Structure("stomach", Ellipsoid((-55, 35, 215), (38, 30, 48), (0, 0, 20)), TISSUES["stomach"]),
         Structure(
-            "liver_right_lobe", Ellipsoid((68, 12, 200), (65, 72, 78)), TISSUES["liver"], "right hepatic lobe"
+            "liver_right_lobe",
+            # tilted so that the inferior tip is lateral, leaving room for the pancreatic head below
+            Ellipsoid((70, 12, 200), (63, 72, 78), (0, -20, 0)),
+            TISSUES["liver"],
+            "right hepatic lobe",
         ),
         Structure(
             "liver_left_lobe", Ellipsoid((-10, 42, 236), (70, 38, 40)), TISSUES["liver"], "left hepatic lobe"
@@ -322,12 +326,12 @@ def _abdomen_pelvis_organs() -> list[Structure]:
         Structure("spleen", Ellipsoid((-92, -30, 232), (28, 45, 55), (-15, 0, -25)), TISSUES["spleen"]),
         Structure(
             "pancreas",
-            Union((Capsule((-82, -18, 195), (20, 18, 172), 11.0), Ellipsoid((32, 20, 162), (18, 14, 20)))),
+            Union((Capsule((-82, -18, 195), (14, 20, 148), 11.0), Ellipsoid((16, 22, 140), (15, 12, 15)))),
             TISSUES["pancreas"],
         ),
         Structure(
             "pancreas_uncinate",
-            Ellipsoid((18, 16, 142), (12, 8, 10)),
+            Ellipsoid((6, 12, 124), (10, 8, 9)),
             TISSUES["uncinate"],
             "uncinate process of the pancreas",
         ),
@@ -405,6 +409,16 @@ def _lesions() -> list[Structure]:
     return lesions
 
 
+def _accessory_spleen() -> Structure:
+    """A 12-mm splenule below the spleen's lower pole: the classic SSTR PET pitfall, as avid as the spleen."""
+    return Structure(
+        "accessory_spleen",
+        Ellipsoid((-100, -10, 162), (6, 6, 6)),
+        TISSUES["spleen"],
+        "below the lower pole of the spleen (splenule)",
+    )
+
+
 def build_patient() -> list[Structure]:
     """Every structure of the synthetic patient, in painting order (lesions last)."""
     outline = _body_outline()
@@ -459,6 +473,8 @@ def build_patient() -> list[Structure]:
         + _abdomen_pelvis_organs()[1:]
         + _spine()
         + _lesions()
+        # painted after the lesions so that their label ids stay as they were; it touches nothing
+        + [_accessory_spleen()]
     )
 
 

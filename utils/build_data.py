@@ -118,7 +118,7 @@ def pet_sidecar(protocol: PetProtocol) -> dict[str, Any]:
         "Units": "Bq/mL",
         "PSF_FWHM_mm": round(protocol.effective_fwhm_mm, 2),
         "AttenuationCorrection": "CT-based (synthetic)",
-        "ReconMethodName": "synthetic: analytic phantom, Gaussian PSF, Poisson counts, Gaussian post-filter",
+        "ReconMethodName": "synthetic: analytic phantom, Gaussian PSF, count noise (variance = mean), Gaussian post-filter",
         "SyntheticData": True,
         "Disclaimer": "Synthetic teaching data, not for clinical use.",
     }

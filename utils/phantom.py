@@ -186,7 +186,10 @@ def pet_activity(
     fine_labels: np.ndarray, structures: list[Structure], grid: Grid, protocol: PetProtocol, factor: int = 2
 ) -> np.ndarray:
     """PET activity concentration (Bq/mL at scan start, float32) on ``grid`` from labels on its
-    ``factor``-times finer grid: true uptake, blur, voxel averaging, Poisson counts, post-filter."""
+    ``factor``-times finer grid: true uptake, blur, voxel averaging, count noise, post-filter.
+
+    Positron range is modelled as one more Gaussian whose FWHM is ``positron_range_fwhm_mm``: a teaching
+    simplification, since the real range kernel is sharply peaked with long tails."""
     fine_mm = grid.voxel_mm / factor
     concentration = property_volume(fine_labels, structures, protocol.suv_property, 0.0)
     blur_fwhm = math.hypot(protocol.system_fwhm_mm, protocol.positron_range_fwhm_mm)
@@ -194,7 +197,11 @@ def pet_activity(
     suv = concentration.reshape(grid.shape[0], factor, grid.shape[1], factor, grid.shape[2], factor).mean(
         axis=(1, 3, 5)
     )
-    counts = np.random.default_rng(protocol.seed).poisson(suv * protocol.counts_per_suv)
-    suv = counts.astype(np.float32) / protocol.counts_per_suv
+    # Count-like noise: variance equal to the expected counts. Drawn as mean + sqrt(mean) * N(0, 1) rather
+    # than with rng.poisson, whose random stream depends on every mean before it: with one normal draw per
+    # voxel, editing one organ changes the noise only where that organ is.
+    expected = suv * np.float32(protocol.counts_per_suv)
+    normal = np.random.default_rng(protocol.seed).standard_normal(expected.shape, dtype=np.float32)
+    suv = np.maximum(expected + np.sqrt(expected) * normal, 0.0) / np.float32(protocol.counts_per_suv)
     suv = ndimage.gaussian_filter(suv, sigma=protocol.postfilter_fwhm_mm / FWHM_PER_SIGMA / grid.voxel_mm)
     return (suv * protocol.bq_ml_per_suv).astype(np.float32)
