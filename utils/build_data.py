@@ -289,7 +289,9 @@ stored left-to-right (LAS) on disk, as many scanners write them.
 A 45-year-old woman, 65 kg, 165 cm, after the published case (Paul A et al., World J Nucl Med 2025,
 DOI 10.1055/s-0045-1810099, CC BY 4.0): a lobulated presacral mass entering the left S1-S2 neural foramen,
 a precoccygeal mass, and eight liver lesions of 5-38 mm in both lobes. The masses are FDG-avid; the liver
-lesions are not; every lesion expresses somatostatin receptors (high 68Ga-DOTATATE uptake). PET values are
+lesions are not; every lesion expresses somatostatin receptors (high 68Ga-DOTATATE uptake). Normal tissue that
+mimics disease is there too, as the pitfalls of SSTR PET: the uncinate process of the pancreas and an accessory
+spleen below the spleen's lower pole (labels `pancreas_uncinate`, `accessory_spleen`). PET values are
 activity concentrations at scan start; SUV = value / (injected activity decayed to scan start / weight in g).
 """
 
