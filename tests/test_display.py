@@ -333,3 +333,14 @@ def test_crop_mm_keeps_world_positions_and_rejects_a_box_outside():
     assert box.get_fdata()[0, 0, 0] == data[2, 3, 4]
     with pytest.raises(ValueError, match="outside"):
         d.crop_mm(img, (100, 100, 100), (120, 120, 120))
+
+
+def test_default_threshold_keeps_low_uptake_clear_so_ct_shows():
+    ct = np.full((4, 4), 40.0, np.float32)
+    pet = np.zeros((4, 4), np.float32)
+    pet[0, 0], pet[1, 1] = 0.5, 5.0  # below and above a tenth of SUV 0-10
+    fused = d.fuse_rgba(ct, pet, suv_range=(0.0, 10.0))
+    ct_only = d.fuse_rgba(ct, pet, suv_range=(0.0, 10.0), opacity=0.0)
+    assert d.default_threshold(0.0, 10.0) == pytest.approx(1.0)
+    assert np.array_equal(fused[0, 0], ct_only[0, 0])
+    assert not np.array_equal(fused[1, 1], ct_only[1, 1])

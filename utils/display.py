@@ -416,6 +416,11 @@ def blend_table(base_cmap: str, overlay_cmap: str, opacity: float, transparent_t
     return table
 
 
+def default_threshold(suv_low: float, suv_high: float) -> float:
+    """Default PET transparency threshold (SUV): a tenth of the way up the display range."""
+    return suv_low + 0.1 * (suv_high - suv_low)
+
+
 def fuse_rgba(
     ct_slice: np.ndarray,
     pet_slice: np.ndarray,
@@ -429,8 +434,8 @@ def fuse_rgba(
 ) -> np.ndarray:
     """RGBA uint8 (rows, cols, 4): PET (SUV, same grid) over CT (HU) with ``opacity``; PET <= threshold clear.
 
-    ``ct_window`` is a CT preset name or (width, level) in HU; ``threshold`` defaults to the bottom of
-    ``suv_range``.
+    ``ct_window`` is a CT preset name or (width, level) in HU; ``threshold`` defaults to a tenth of the way
+    up ``suv_range`` (``default_threshold``), so fat and muscle stay clear and the CT anatomy shows.
     """
     ct_slice, pet_slice = np.asarray(ct_slice), np.asarray(pet_slice)
     for arr, what in ((ct_slice, "ct_slice"), (pet_slice, "pet_slice")):
@@ -443,7 +448,7 @@ def fuse_rgba(
         )
     low, high = window_range(ct_window, ct_slice)
     s_low, s_high = float(suv_range[0]), float(suv_range[1])
-    cut = threshold_index(s_low if threshold is None else threshold, s_low, s_high)
+    cut = threshold_index(default_threshold(s_low, s_high) if threshold is None else threshold, s_low, s_high)
     table = blend_table(ct_cmap, pet_cmap, float(opacity), cut)
     rgb = fuse_indices(to_uint8(ct_slice, low, high), to_uint8(pet_slice, s_low, s_high), table)
     rgba = np.empty((*rgb.shape[:2], 4), np.uint8)

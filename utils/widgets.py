@@ -429,7 +429,7 @@ class FusionViewer(SliceViewer):
             tooltip="PET display range in SUV",
         )
         self.threshold = w.FloatSlider(
-            value=low if threshold is None else threshold,
+            value=d.default_threshold(low, high) if threshold is None else threshold,
             min=0.0,
             max=float(high),
             step=0.1,
