@@ -1,7 +1,6 @@
 """utils.pet on the committed data: SUVs measured from data/*.nii.gz agree with the ground truth, large
 lesions read close to their true SUV and small ones lower, as the recovery coefficient predicts."""
 
-import numpy as np
 import pytest
 
 from utils import DATA_DIR, REBUILD_COMMAND, io, pet, scores
@@ -11,11 +10,6 @@ pytestmark = pytest.mark.skipif(
     not (DATA_DIR / "manifest.json").exists(), reason=f"course data not built; run: {REBUILD_COMMAND}"
 )
 TRACERS = {"FDG": ("pet_fdg", "suv_fdg"), "DOTATATE": ("pet_dotatate", "suv_dotatate")}
-
-
-def _equivalent_diameter_mm(volume_ml: float) -> float:
-    """Diameter (mm) of the sphere with the lesion's volume."""
-    return (6.0 * volume_ml * 1000.0 / np.pi) ** (1.0 / 3.0)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +30,7 @@ def _measure(tracer: str, labels_img, names) -> dict:
         lesions.append(
             {
                 "name": lesion["name"],
-                "diameter_mm": _equivalent_diameter_mm(lesion["volume_ml"]),
+                "diameter_mm": float(pet.equivalent_diameter_mm(lesion["volume_ml"])),
                 "true_suv": lesion[truth_key],
                 "suvmax": pet.suv_max(suv, voi),
                 "suvpeak": pet.suv_peak(suv, voi),
