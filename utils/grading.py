@@ -4,7 +4,7 @@ synthetic Ki-67 immunohistochemistry field with an automatic nucleus counter."""
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage, spatial, stats
@@ -101,23 +101,33 @@ _MIN_GAP_PX = 3.0  # nuclei never touch, so the counter's tolerance is a propert
 
 
 @dataclass(frozen=True)
-class Ki67Field:
-    """A synthetic Ki-67 IHC field: RGB image (H, W, 3) uint8 and its truth (nucleus centres in px)."""
+class Ki67Count:
+    """Nuclei of a Ki-67 field: centres (N, 2) in px and positive flags, with the counts and the index."""
 
-    image: np.ndarray
     centres_px: np.ndarray
     positive: np.ndarray
-    hotspot_centre_px: tuple[float, float]
 
     @property
     def n_total(self) -> int:
-        """Number of tumour nuclei in the field."""
+        """Number of nuclei."""
         return int(self.positive.size)
 
     @property
     def n_positive(self) -> int:
         """Number of Ki-67-positive (brown) nuclei."""
         return int(self.positive.sum())
+
+    def index(self) -> Ki67Index:
+        """The Ki-67 index of these nuclei with its confidence interval."""
+        return ki67_index(self.n_positive, self.n_total)
+
+
+@dataclass(frozen=True)
+class Ki67Field(Ki67Count):
+    """A synthetic Ki-67 IHC field: RGB image (H, W, 3) uint8 and its truth (the nuclei it was drawn with)."""
+
+    image: np.ndarray = field(kw_only=True)
+    hotspot_centre_px: tuple[float, float] = field(kw_only=True)
 
     @property
     def ki67_percent(self) -> float:
@@ -199,28 +209,6 @@ def synthetic_ki67_field(
         positive=positive,
         hotspot_centre_px=(float(hotspot[0]), float(hotspot[1])),
     )
-
-
-@dataclass(frozen=True)
-class Ki67Count:
-    """Nuclei found by ``count_ki67_nuclei``: centres (N, 2) in px, positive flags, and the counts."""
-
-    centres_px: np.ndarray
-    positive: np.ndarray
-
-    @property
-    def n_total(self) -> int:
-        """Number of nuclei found."""
-        return int(self.positive.size)
-
-    @property
-    def n_positive(self) -> int:
-        """Number of nuclei classified Ki-67-positive (brown)."""
-        return int(self.positive.sum())
-
-    def index(self) -> Ki67Index:
-        """The Ki-67 index of this count with its confidence interval."""
-        return ki67_index(self.n_positive, self.n_total)
 
 
 def count_ki67_nuclei(image_rgb: np.ndarray, *, min_area_px: int = 20) -> Ki67Count:
