@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,) \
              $(if $(or $(DISPLAY),$(WAYLAND_DISPLAY),$(filter Darwin,$(shell uname -s))),,--no-browser)
 
-.PHONY: setup data data-check lab test lint unit notebooks bench browser-setup clean
+.PHONY: setup data data-check contact-sheet lab test lint unit notebooks bench browser-setup clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,13 @@ setup: $(STAMP)
 data-check: setup
 	$(BIN)/python -m utils.build_data --ensure
 
+# Maintainers: rebuild data/ and rewrite data/manifest.json after changing utils/anatomy, phantom or sdf.
 data: setup
 	$(BIN)/python -m utils.build_data
+
+# Unlabelled review pages of the built data (CT, MRI, PET MIPs) in out/contact_sheet/.
+contact-sheet: data-check
+	$(BIN)/python -m utils.contact_sheet --out out/contact_sheet
 
 lab: data-check
 	@echo "Opening the course at notebooks/00_start_here.ipynb; without a browser, open the http://127.0.0.1 URL below."

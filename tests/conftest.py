@@ -7,6 +7,7 @@ import pytest
 
 from utils import DATA_DIR, REBUILD_COMMAND
 from utils.anatomy import build_patient
+from utils.build_data import VOLUMES
 from utils.io import load_labels, load_lesions, load_sidecar, load_volume
 
 
@@ -26,7 +27,7 @@ def data_dir():
 def volumes(data_dir):
     """Every committed volume, RAS+ canonical, keyed by name."""
     return {
-        name: load_volume(name) for name in ("ct", "mri_t1w", "mri_t2w", "pet_fdg", "pet_dotatate", "labels")
+        name: load_volume(name) for name in VOLUMES
     }
 
 

@@ -10,7 +10,15 @@ import numpy as np
 import pytest
 
 from utils import REBUILD_COMMAND
-from utils.io import load_json, load_sidecar, load_volume, resolve_path, sha256_of_nifti
+from utils.io import (
+    landmark,
+    load_json,
+    load_landmarks,
+    load_sidecar,
+    load_volume,
+    resolve_path,
+    sha256_of_nifti,
+)
 
 
 def write(path, data, affine):
@@ -75,15 +83,23 @@ def test_not_a_nifti_file_is_rejected(tmp_path):
         load_volume(path)
 
 
-def test_manifest_mismatch_is_rejected(tmp_path):
+def test_build_record_mismatch_is_rejected(tmp_path):
+    """A volume changed after its build is refused; the local build record wins over the manifest."""
     path = write(tmp_path / "ct.nii.gz", np.zeros((2, 2, 2), np.int16), np.eye(4))
     (tmp_path / "manifest.json").write_text(json.dumps({"files": {"ct.nii.gz": {"sha256": "0" * 64}}}))
-    with pytest.raises(ValueError, match=r"does not match manifest\.json"):
+    with pytest.raises(ValueError, match="does not match the data build record"):
         load_volume("ct", data_dir=tmp_path)
-    (tmp_path / "manifest.json").write_text(
-        json.dumps({"files": {"ct.nii.gz": {"sha256": sha256_of_nifti(path)}}})
-    )
+    record = {"files": {"ct.nii.gz": {"sha256": sha256_of_nifti(path)}}}
+    (tmp_path / ".build-record.json").write_text(json.dumps(record))
     assert load_volume("ct", data_dir=tmp_path).shape == (2, 2, 2)
+
+
+def test_landmarks_by_name_with_a_helpful_error(data_dir):
+    promontory = landmark("sacral_promontory")
+    assert promontory == (0.0, 0.0, 0.0)
+    assert load_landmarks()["s1_s2_foramen_left"][0] < 0
+    with pytest.raises(ValueError, match="s1_s2_foramen_left"):
+        landmark("s1_s2_foramen")
 
 
 def test_bad_json_is_a_value_error(tmp_path):

@@ -12,8 +12,8 @@ import pytest
 
 from utils import REPO_ROOT
 from utils import display as d
-from utils.anatomy import SACRAL_FORAMINA
 from utils.checks import load_answers
+from utils.io import load_landmarks
 from utils.measure import longest_axial_chord, signal_by_structure
 
 NOTEBOOK = REPO_ROOT / "notebooks" / "01_mri_findings.ipynb"
@@ -21,6 +21,7 @@ KEY_PATH = REPO_ROOT / "notebooks" / "answers" / "01_mri_findings.json"
 ANSWERS = load_answers(KEY_PATH)
 KEY = json.loads(KEY_PATH.read_text(encoding="utf-8"))
 CELLS = nbformat.read(NOTEBOOK, as_version=4).cells
+POINTS = load_landmarks()
 CODE = [c.source for c in CELLS if c.cell_type == "code"]
 TEXT = "\n".join(c.source for c in CELLS)
 
@@ -52,7 +53,7 @@ def test_largest_liver_lesion_is_the_ground_truth_and_in_the_right_lobe(lesion_t
     task = KEY["tasks"]["largest_liver_lesion_mm"]
     assert task["expected"] == largest["longest_axial_diameter_mm"]
     assert task["tol"] == round(max(5.0, 0.10 * task["expected"]), 1) and task["rtol"] == 0.0
-    assert largest["location"] == "right hepatic lobe"
+    assert largest["location"].startswith("right hepatic lobe")
     assert "right lobe" in task["explanation"]
 
 
@@ -68,20 +69,18 @@ def test_label_map_measurements_pass_the_checks(labels, label_ids, lesion_truth)
     assert not ANSWERS.check("largest_liver_lesion_mm", second - 1.0).correct
 
 
-def test_longest_presacral_diameter_lies_at_the_s1_s2_foramina(labels, label_ids):
-    """The notebook says the longest axial diameter is at the level of the foramen, ending inside it."""
+def test_longest_presacral_diameter_lies_below_the_key_image(labels, label_ids):
+    """The notebook says the mass is widest lower down than the foraminal component (the key image)."""
     chord = _chord(labels, label_ids, "presacral_mass")
-    foramen_z = next(z for name, *_, z, _r in SACRAL_FORAMINA if name == "S1-S2")
-    assert abs(chord.point_a_mm[2] - foramen_z) <= 6.0
-    left_end = min((chord.point_a_mm, chord.point_b_mm), key=lambda p: p[0])
-    assert left_end[0] < -20 and left_end[1] < -40  # the tip of the left foraminal component
+    assert chord.point_a_mm[2] < POINTS["key_image_axial"][2] - 10.0
 
 
 def test_measurable_liver_lesions(labels, label_ids, lesion_truth):
     liver = _liver(lesion_truth)
     by_truth = sum(row["longest_axial_diameter_mm"] >= 10 for row in liver.values())
     by_labels = sum(_chord(labels, label_ids, name).length_mm >= 10 for name in liver)
-    assert KEY["tasks"]["measurable_liver_lesions"]["expected"] == by_truth == by_labels
+    # the task counts the label map's chords (voxel centres read a little short of the true shape)
+    assert KEY["tasks"]["measurable_liver_lesions"]["expected"] == by_labels and by_truth - 1 <= by_labels <= by_truth
     assert ANSWERS.check("measurable_liver_lesions", by_labels).correct
     assert not ANSWERS.check("measurable_liver_lesions", len(liver)).correct, (
         "the placeholder is not the answer"
@@ -96,12 +95,13 @@ def test_foraminal_component_is_on_the_left(labels, label_ids):
     assert not ANSWERS.check("foramen_side", None).correct
     presacral = label_ids["presacral_mass"]
     # the notebook's arrow points into the mass on the left; the mirror point on the right is not mass
-    assert d.label_at(labels, (-28.0, -45.0, -27.0)) == presacral
-    assert d.label_at(labels, (28.0, -45.0, -27.0)) != presacral
+    x, y, z = POINTS["presacral_mass_foraminal_component"]
+    assert x < 0 and d.label_at(labels, (x, y, z)) == presacral
+    assert d.label_at(labels, (-x, y, z)) != presacral
     ijk = np.argwhere(labels.data == presacral)
     world = ijk @ labels.affine[:3, :3].T + labels.affine[:3, 3]
-    posterior = world[world[:, 1] < -40]  # the part of the mass behind the front of the sacrum
-    assert len(posterior) > 0 and np.all(posterior[:, 0] < 0)
+    lateral = world[np.abs(world[:, 0]) > 20]  # the part of the mass out at the foramina
+    assert len(lateral) > 0 and np.mean(lateral[:, 0] < 0) > 0.9
 
 
 # arrow label in the notebook -> the structure of the label map it must point at
@@ -114,20 +114,24 @@ MARKED_STRUCTURES = {
     "sacrum": "sacrum",
     "coccyx": "coccyx",
     "lesion, right lobe": "right hepatic lobe",  # a liver lesion in that lobe (lesions.json location)
-    "lesions, left lobe": "left hepatic lobe",
+    "lesion, left lobe": "left hepatic lobe",
 }
 
 
 def _mark_dicts() -> dict[str, dict]:
-    """Every dict literal of arrow marks that the notebook passes to plane_figure(..., marks=NAME)."""
+    """Every dict of arrow marks that the notebook passes to plane_figure(..., marks=NAME), evaluated with
+    the notebook's own helpers and landmarks."""
+    namespace: dict = {"points": POINTS}
     found = {}
     for source in CODE:
+        tree = ast.parse(source)
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef):
+                exec(compile(ast.Module([node], []), "<notebook>", "exec"), namespace)
         passed = set(re.findall(r"marks=(\w+)", source))
-        for node in ast.parse(source).body:
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
-                name = node.targets[0].id
-                if name in passed:
-                    found[name] = ast.literal_eval(node.value)
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict) and node.targets[0].id in passed:
+                found[node.targets[0].id] = eval(compile(ast.Expression(node.value), "<notebook>", "eval"), namespace)
     return found
 
 
@@ -139,7 +143,7 @@ def test_every_arrow_points_at_the_structure_it_names(labels, label_ids, lesion_
         structure = names.get(d.label_at(labels, point_mm))
         expected = MARKED_STRUCTURES[text]
         if expected.endswith("hepatic lobe"):
-            assert structure in lesion_truth and lesion_truth[structure]["location"] == expected, text
+            assert structure in lesion_truth and lesion_truth[structure]["location"].startswith(expected), text
         else:
             assert structure == expected, text
 
@@ -150,25 +154,17 @@ def test_every_figure_has_a_title():
 
 
 def test_liver_lesions_lie_in_both_lobes(lesion_truth):
-    locations = {row["location"] for row in _liver(lesion_truth).values()}
+    locations = {row["location"].split(",")[0] for row in _liver(lesion_truth).values()}
     assert locations == {"right hepatic lobe", "left hepatic lobe"}
 
 
 # --------------------------------------------------------------------------- what the notebook says about signal
 @pytest.fixture(scope="module")
 def signal(volumes, labels, label_ids):
-    names = [
-        "spinal_canal_csf",
-        "visceral_fat",
-        "paraspinal_muscles",
-        "presacral_mass",
-        "precoccygeal_mass",
-        "liver_right_lobe",
-        "liver_lesion_1",
-    ]
+    names = ["spinal_canal_csf", "presacral_fat", "erector_spinae", "presacral_mass", "precoccygeal_mass"]
     regions = {name: label_ids[name] for name in names}
     return {
-        weighting: signal_by_structure(volumes[f"mri_{weighting}"], labels, regions)
+        weighting: signal_by_structure(volumes[f"mri_sag_{weighting}"], labels, regions)
         for weighting in ("t1w", "t2w")
     }
 
@@ -176,19 +172,22 @@ def signal(volumes, labels, label_ids):
 def test_masses_are_solid_not_fluid(signal):
     t1, t2 = signal["t1w"], signal["t2w"]
     for mass in ("presacral_mass", "precoccygeal_mass"):
-        assert t1[mass] < t1["paraspinal_muscles"], "slightly hypointense to muscle on T1w"
-        assert t1[mass] > 0.7 * t1["paraspinal_muscles"], "only slightly"
-        assert t2[mass] > 1.5 * t2["paraspinal_muscles"], "hyperintense to muscle on T2w"
+        assert 0.7 * t1["erector_spinae"] < t1[mass] < 1.15 * t1["erector_spinae"], "about as dark as muscle on T1w"
+        assert t2[mass] > 1.5 * t2["erector_spinae"], "hyperintense to muscle on T2w"
         assert t2[mass] < 0.75 * t2["spinal_canal_csf"], "far below fluid on T2w"
-    assert abs(t2["presacral_mass"] - t2["precoccygeal_mass"]) < 0.05 * t2["presacral_mass"], "same signal"
+    assert abs(t2["presacral_mass"] - t2["precoccygeal_mass"]) < 0.1 * t2["presacral_mass"], "same signal"
 
 
-def test_fluid_fat_and_liver_lesion_signal(signal):
+def test_fluid_and_fat_signal(signal):
     t1, t2 = signal["t1w"], signal["t2w"]
     assert t1["spinal_canal_csf"] == min(t1.values()) and t2["spinal_canal_csf"] == max(t2.values())
-    assert t1["visceral_fat"] == max(t1.values())
-    assert t1["liver_lesion_1"] < t1["liver_right_lobe"] and t2["liver_lesion_1"] > 3 * t2["liver_right_lobe"]
-    assert t2["liver_lesion_1"] > 0.75 * t2["spinal_canal_csf"], "almost as bright as fluid"
+    assert t1["presacral_fat"] == max(t1.values())
+
+
+def test_liver_lesions_are_t2_bright_but_below_fluid(volumes, labels, label_ids):
+    regions = {n: label_ids[n] for n in ("liver_right_lobe", "liver_lesion_1", "gallbladder")}
+    t2 = signal_by_structure(volumes["mri_abd_t2w"], labels, regions)
+    assert 2 * t2["liver_right_lobe"] < t2["liver_lesion_1"] < 0.75 * t2["gallbladder"]
 
 
 # --------------------------------------------------------------------------- the notebook itself

@@ -16,8 +16,9 @@ from nibabel.wrapstruct import WrapStructError
 
 from . import DATA_DIR, REBUILD_COMMAND
 
-VOLUME_NAMES = ("ct", "mri_t1w", "mri_t2w", "pet_fdg", "pet_dotatate", "labels")
 MANIFEST_NAME = "manifest.json"
+#: What the last local build wrote (sha256 per file); not committed, since volumes are generated.
+BUILD_RECORD_NAME = ".build-record.json"
 
 
 def resolve_path(name_or_path: str | Path, suffix: str = ".nii.gz", data_dir: Path | None = None) -> Path:
@@ -55,18 +56,18 @@ def _read_nifti(path: Path) -> tuple[nib.Nifti1Image, str]:
 
 
 def _manifest_entry(path: Path) -> dict[str, Any] | None:
-    """The manifest record of a file inside a data folder, or None when the file has no manifest."""
-    manifest = path.parent / MANIFEST_NAME
-    if not manifest.exists():
-        return None
-    files = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
-    return files.get(path.name)
+    """The record of a file in its folder's local build record (else its manifest), or None."""
+    for name in (BUILD_RECORD_NAME, MANIFEST_NAME):
+        record = path.parent / name
+        if record.exists():
+            return json.loads(record.read_text(encoding="utf-8")).get("files", {}).get(path.name)
+    return None
 
 
 def load_volume(
     name_or_path: str | Path, *, verify: bool = True, data_dir: Path | None = None
 ) -> nib.Nifti1Image:
-    """Load a 3-D NIfTI volume in RAS+ (closest canonical) orientation; checks it against the manifest."""
+    """Load a 3-D NIfTI volume in RAS+ (closest canonical) orientation; checks it against its build record."""
     path = resolve_path(name_or_path, data_dir=data_dir)
     img, digest = _read_nifti(path)
     if len(img.shape) != 3:
@@ -75,7 +76,7 @@ def load_volume(
         entry = _manifest_entry(path)
         if entry is not None and entry.get("sha256") != digest:
             raise ValueError(
-                f"{path.name} does not match {MANIFEST_NAME} (changed or corrupted); rebuild with: "
+                f"{path.name} does not match the data build record (changed or corrupted); rebuild with: "
                 f"{REBUILD_COMMAND}"
             )
     canonical = nib.as_closest_canonical(img)
@@ -107,3 +108,19 @@ def load_labels(data_dir: Path | None = None) -> dict[int, str]:
 def load_lesions(data_dir: Path | None = None) -> list[dict[str, Any]]:
     """Ground truth of every lesion: id, name, centre_mm, volume_ml, diameters, true SUVs."""
     return load_json("lesions", data_dir=data_dir)["lesions"]
+
+
+def load_landmarks(data_dir: Path | None = None) -> dict[str, tuple[float, float, float]]:
+    """Named points of the patient (mm, RAS+): promontory, foramina, organs, each lesion's centre."""
+    points = load_json("landmarks", data_dir=data_dir)["points"]
+    return {name: tuple(float(v) for v in xyz) for name, xyz in points.items()}
+
+
+def landmark(name: str, data_dir: Path | None = None) -> tuple[float, float, float]:
+    """One named point (mm, RAS+), e.g. ``landmark("s1_s2_foramen_left")``; a clear error for unknown names."""
+    points = load_landmarks(data_dir)
+    if name not in points:
+        close = [n for n in points if name.lower() in n or n in name.lower()][:8]
+        hint = f"; did you mean one of {close}?" if close else f"; see {sorted(points)[:10]}..."
+        raise ValueError(f"no landmark named {name!r}{hint}")
+    return points[name]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any
 
 import nibabel as nib
@@ -18,16 +17,8 @@ from nibabel.processing import resample_from_to
 from nibabel.spatialimages import SpatialImage
 from scipy import ndimage, special
 
+from .constants import HALF_LIFE_MIN
 from .validation import require_choice, require_finite, require_non_negative, require_positive
-
-#: Physical half-lives in minutes (FACTS.md section 2).
-#: F-18 109.77 min (ENSDF 109.771(20) min). Ga-68 67.71 min, the tabulated value the course data use; the
-#: 2019 evaluation gives 67.83(20) min (Kuzmenko NK, Appl Radiat Isot 2019;152:188), a 0.1 % difference
-#: after an hour - but never round it to "68 min". Lu-177 6.647 d (EJNMMI Phys 2020,
-#: DOI 10.1186/s40658-020-00301-2, Table 1).
-HALF_LIFE_MIN: Mapping[str, float] = MappingProxyType(
-    {"F-18": 109.77, "Ga-68": 67.71, "Lu-177": 6.647 * 24 * 60}
-)
 
 #: SUVpeak sphere: 12 mm diameter (0.905 mL, "about 1 mL"); Lodge MA, Chaudhry MA, Wahl RL, J Nucl Med
 #: 2012;53:1041, DOI 10.2967/jnumed.111.101733; PERCIST: Wahl RL et al., J Nucl Med 2009;50 Suppl 1:122S.

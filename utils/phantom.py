@@ -1,169 +1,142 @@
-"""The scanners: sample the analytic patient on any grid (shape + affine) as CT, MRI, PET and labels.
+"""The scanners: turn tissue maps of the analytic patient into CT, MRI (spin echo, DWI, ADC) and PET images.
 
-Every modality starts from the same label map, so CT, MRI and both PET scans line up exactly, as
-co-registered scans would. Noise uses ``numpy.random.default_rng`` with fixed seeds: same inputs, same
-arrays.
+Every modality is computed from the same anatomy (``utils.anatomy``) sampled on its own grid with partial
+volume (``utils.sampling``), so the scans line up exactly, as co-registered scans would. Each scanner uses
+the physics of its modality on the tissue properties: CT reads HU and adds the correlated noise of a
+filtered back-projection; MRI computes spin-echo signal from proton density, T1 and T2 with its TR and TE,
+diffusion weighting from the ADC, and Rician noise; PET blurs true activity with the scanner's resolution
+and positron range, adds count noise (variance = mean) and a post-filter. Noise uses fixed seeds: the same
+inputs give the same arrays.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage
 
-from .anatomy import Structure, Tissue, label_table
+from . import constants as c
+from .anatomy import Tissue
+from .sampling import Grid, world_points
 
-FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
+
+def _unit_noise(shape: tuple[int, ...], sigma_vox: tuple[float, float, float], seed: int) -> np.ndarray:
+    """Gaussian-filtered white noise with unit standard deviation (float32): correlated image noise."""
+    white = np.random.default_rng(seed).standard_normal(shape, dtype=np.float32)
+    field_ = ndimage.gaussian_filter(white, sigma=sigma_vox)
+    return field_ / np.float32(field_.std())
 
 
+# ---------------------------------------------------------------------------------------------- CT
 @dataclass(frozen=True)
-class Grid:
-    """A scanner's voxel grid: array shape and the 4x4 voxel-to-world (RAS+ mm) affine."""
+class CtProtocol:
+    """A CT acquisition: tube voltage (kVp), tube current-time (mAs), kernel, dose (mGy) and noise (HU)."""
 
-    shape: tuple[int, int, int]
-    affine: np.ndarray
-
-    @classmethod
-    def axis_aligned(
-        cls,
-        lower_mm: tuple[float, float, float],
-        voxel_mm: tuple[float, float, float],
-        shape: tuple[int, int, int],
-        flip_x: bool = False,
-    ) -> Grid:
-        """Grid whose first voxel's outer corner is ``lower_mm``; ``flip_x`` stores x right-to-left (LAS)."""
-        affine = np.diag([*voxel_mm, 1.0])
-        affine[:3, 3] = np.asarray(lower_mm) + np.asarray(voxel_mm) / 2
-        if flip_x:
-            affine[0, 0] = -voxel_mm[0]
-            affine[0, 3] = lower_mm[0] + voxel_mm[0] * (shape[0] - 0.5)
-        return cls(tuple(int(n) for n in shape), affine)
-
-    @property
-    def voxel_mm(self) -> np.ndarray:
-        """Voxel edge lengths (mm) along the three array axes."""
-        return np.sqrt((self.affine[:3, :3] ** 2).sum(axis=0))
-
-    def refined(self, factor: int) -> Grid:
-        """The same field of view with each voxel split into ``factor``^3 sub-voxels."""
-        affine = self.affine.copy()
-        affine[:3, :3] /= factor
-        affine[:3, 3] = self.affine[:3, 3] - self.affine[:3, :3] @ np.full(3, (factor - 1) / (2 * factor))
-        return Grid(tuple(n * factor for n in self.shape), affine)
+    kvp: float = 120.0
+    mas: float = 40.0
+    kernel: str = "soft tissue (smooth)"
+    ctdi_vol_mgy: float = 3.1
+    noise_hu: float = 16.0
+    noise_grain_vox: tuple[float, float, float] = (0.9, 0.9, 0.4)
+    seed: int = 11
 
 
-def _index_box(grid: Grid, lower_mm: np.ndarray, upper_mm: np.ndarray) -> tuple[slice, slice, slice] | None:
-    """Array index ranges that hold a world box (mm), or None when the box misses the grid."""
-    corners = np.array(list(itertools.product(*zip(lower_mm, upper_mm, strict=True))))
-    ijk = (np.linalg.inv(grid.affine) @ np.c_[corners, np.ones(8)].T)[:3]
-    lo = np.maximum(np.floor(ijk.min(axis=1)).astype(int), 0)
-    hi = np.minimum(np.ceil(ijk.max(axis=1)).astype(int) + 1, grid.shape)
-    if np.any(hi <= lo):
-        return None
-    return tuple(slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))
+def ct_channels() -> dict[str, object]:
+    """Tissue channels a CT needs: density (HU) and the amplitude of fine texture (HU)."""
+    return {"hu": lambda t: t.hu, "hu_texture": lambda t: t.hu_texture}
 
 
-def _world_points(grid: Grid, box: tuple[slice, slice, slice]) -> np.ndarray:
-    """World coordinates (mm, float32) of the voxel centres in an index box, shape ``(ni, nj, nk, 3)``."""
-    i, j, k = (np.arange(s.start, s.stop, dtype=np.float32) for s in box)
-    a = grid.affine.astype(np.float32)
-    return np.stack(
-        [
-            a[r, 0] * i[:, None, None] + a[r, 1] * j[None, :, None] + a[r, 2] * k[None, None, :] + a[r, 3]
-            for r in range(3)
-        ],
-        axis=-1,
-    )
-
-
-def label_map(structures: list[Structure], grid: Grid, chunk_voxels: int = 1_500_000) -> np.ndarray:
-    """Paint every structure on the grid in order; voxel value = label id (0 outside the body), uint8."""
-    ids = label_table(structures)
-    if len(ids) > 255:
-        raise ValueError(f"{len(ids)} structures do not fit a uint8 label map (at most 255)")
-    labels = np.zeros(grid.shape, dtype=np.uint8)
-    for structure in structures:
-        box = _index_box(grid, *structure.shape.bounds_mm())
-        if box is None:
-            continue
-        # Work in slabs along the last axis so memory stays bounded on large grids.
-        plane = (box[0].stop - box[0].start) * (box[1].stop - box[1].start)
-        step = max(1, chunk_voxels // plane)
-        for k0 in range(box[2].start, box[2].stop, step):
-            slab = (box[0], box[1], slice(k0, min(k0 + step, box[2].stop)))
-            inside = structure.shape.contains(_world_points(grid, slab))
-            labels[slab][inside] = ids[structure.name]
-    return labels
-
-
-def tissue_lookup(structures: list[Structure]) -> list[Tissue | None]:
-    """Tissue of each label id (index 0, outside the body, is None)."""
-    ids = label_table(structures)
-    table: list[Tissue | None] = [None] * (len(ids) + 1)
-    for structure in structures:
-        table[ids[structure.name]] = structure.tissue
-    return table
-
-
-def property_volume(labels: np.ndarray, structures: list[Structure], prop: str, outside: float) -> np.ndarray:
-    """Volume of one tissue property (``"hu"``, ``"t1w"``, ``"t2w"``, ``"suv_fdg"``, ``"suv_dotatate"``)."""
-    lut = np.array(
-        [outside if t is None else getattr(t, prop) for t in tissue_lookup(structures)], dtype=np.float32
-    )
-    return lut[labels]
-
-
-def ct_hu(
-    labels: np.ndarray, structures: list[Structure], seed: int = 11, noise_hu: float = 12.0
-) -> np.ndarray:
-    """Low-dose CT in HU (int16): tissue HU, slight blur for a smooth kernel, Gaussian noise."""
-    hu = ndimage.gaussian_filter(property_volume(labels, structures, "hu", -1000.0), sigma=0.6)
-    hu += np.random.default_rng(seed).normal(0.0, noise_hu, size=hu.shape).astype(np.float32)
+def ct_image(maps: dict[str, np.ndarray], protocol: CtProtocol = CtProtocol()) -> np.ndarray:
+    """CT in HU (int16): tissue HU, fine texture (trabecular bone, faeces), a smooth kernel, correlated noise."""
+    hu = maps["hu"].copy()
+    texture = maps["hu_texture"]
+    if texture.any():
+        hu += texture * _unit_noise(hu.shape, (0.7, 0.7, 0.5), protocol.seed + 1)
+    hu = ndimage.gaussian_filter(hu, sigma=(0.5, 0.5, 0.3))
+    hu += np.float32(protocol.noise_hu) * _unit_noise(hu.shape, protocol.noise_grain_vox, protocol.seed)
     return np.clip(np.rint(hu), -1024, 3071).astype(np.int16)
 
 
-def mri_signal(
-    labels: np.ndarray,
-    structures: list[Structure],
-    grid: Grid,
-    weighting: str,
-    seed: int = 21,
-    noise_fraction: float = 0.02,
-) -> np.ndarray:
-    """MRI magnitude image (int16, 0-1000 a.u.) for ``weighting`` "t1w" or "t2w", with coil shading and
-    Rician noise."""
-    if weighting not in ("t1w", "t2w"):
-        raise ValueError(f"weighting must be 't1w' or 't2w', not {weighting!r}")
-    signal = ndimage.gaussian_filter(property_volume(labels, structures, weighting, 0.0), sigma=0.5)
-    centre = _world_points(grid, tuple(slice(0, n) for n in grid.shape))
-    # A posterior (spine-array) surface coil: signal falls off gently toward the anterior abdomen.
-    shading = 1.15 - 0.25 * np.clip((centre[..., 1] + 130.0) / 260.0, 0.0, 1.0)
-    signal *= 1000.0 * shading
-    rng = np.random.default_rng(seed)
-    sigma = noise_fraction * 1000.0
-    real = signal + rng.normal(0.0, sigma, size=signal.shape).astype(np.float32)
-    imag = rng.normal(0.0, sigma, size=signal.shape).astype(np.float32)
+# ---------------------------------------------------------------------------------------------- MRI
+@dataclass(frozen=True)
+class MrSequence:
+    """An MR series: spin-echo TR/TE (ms), optional b-value (s/mm^2) and fat saturation, noise, coil."""
+
+    description: str
+    tr_ms: float
+    te_ms: float
+    b_value: float = 0.0
+    fat_saturation: bool = False
+    noise_fraction: float = 0.02
+    coil: str = "spine"  # "spine" (posterior array) or "body" (anterior + posterior arrays)
+    seed: int = 21
+    echo_train: int = 1
+    extra: dict = field(default_factory=dict, compare=False)
+
+
+def mr_signal(tissue: Tissue, seq: MrSequence) -> float:
+    """Noise-free signal (0-1) of one tissue: PD (1 - e^{-TR/T1}) e^{-TE/T2} e^{-b ADC}, flow and fat terms."""
+    s = tissue.pd * (1.0 - math.exp(-seq.tr_ms / tissue.t1_ms)) * math.exp(-seq.te_ms / tissue.t2_ms)
+    if tissue.flow_void:
+        s *= 0.06  # flowing blood leaves the slice between excitation and echo: a signal void on spin echo
+    if seq.fat_saturation:
+        s *= 1.0 - 0.92 * tissue.fat_fraction
+    if seq.b_value:
+        s *= math.exp(-seq.b_value * tissue.adc * 1e-3)
+    return s
+
+
+def mr_channels(seq: MrSequence) -> dict[str, object]:
+    """The single tissue channel an MR series needs: its noise-free signal."""
+    return {"signal": lambda t: mr_signal(t, seq)}
+
+
+def coil_shading(grid: Grid, coil: str) -> np.ndarray:
+    """Receive-coil sensitivity (float32, about 0.8-1.2): a posterior spine array or a body array."""
+    y = world_points(grid)[..., 1]
+    if coil == "spine":
+        return (1.2 - 0.35 * np.clip((y + 140.0) / 280.0, 0.0, 1.0)).astype(np.float32)
+    return (1.05 - 0.15 * np.abs(np.clip(y / 150.0, -1.0, 1.0))).astype(np.float32)
+
+
+def mr_image(signal: np.ndarray, grid: Grid, seq: MrSequence, scale: float = 1000.0) -> np.ndarray:
+    """Magnitude MR image (int16, a.u.): signal x coil sensitivity x ``scale`` plus Rician noise."""
+    s = signal * coil_shading(grid, seq.coil) * np.float32(scale)
+    rng = np.random.default_rng(seq.seed)
+    sigma = np.float32(seq.noise_fraction * scale)
+    real = s + sigma * rng.standard_normal(s.shape, dtype=np.float32)
+    imag = sigma * rng.standard_normal(s.shape, dtype=np.float32)
     return np.clip(np.rint(np.hypot(real, imag)), 0, 32767).astype(np.int16)
 
 
+def adc_map(low_b: np.ndarray, high_b: np.ndarray, b_low: float, b_high: float, floor: float) -> np.ndarray:
+    """ADC (int16, 10^-6 mm^2/s) from two diffusion-weighted magnitudes; 0 where the low-b signal < floor."""
+    lo = low_b.astype(np.float32)
+    hi = np.maximum(high_b.astype(np.float32), 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        adc = np.log(np.maximum(lo, 1.0) / hi) / np.float32(b_high - b_low) * 1e6
+    adc = np.where(lo >= floor, np.clip(adc, 0.0, 4000.0), 0.0)
+    return np.rint(adc).astype(np.int16)
+
+
+# ---------------------------------------------------------------------------------------------- PET
 @dataclass(frozen=True)
 class PetProtocol:
-    """One PET acquisition: tracer, activity (Bq), weight (kg), uptake (min), resolution (mm FWHM), noise."""
+    """One PET acquisition: tracer, radionuclide, injected activity (Bq), weight (kg), uptake time (min)."""
 
     tracer: str
     radionuclide: str
-    half_life_min: float
     injected_bq: float
     weight_kg: float
     uptake_min: float
-    system_fwhm_mm: float
-    positron_range_fwhm_mm: float
-    postfilter_fwhm_mm: float
-    counts_per_suv: float
     seed: int
+
+    @property
+    def half_life_min(self) -> float:
+        """Physical half-life of the radionuclide (min)."""
+        return c.HALF_LIFE_MIN[self.radionuclide]
 
     @property
     def suv_property(self) -> str:
@@ -174,34 +147,45 @@ class PetProtocol:
     def bq_ml_per_suv(self) -> float:
         """Activity concentration (Bq/mL at scan start) of SUV 1: decayed activity over weight in g."""
         decayed = self.injected_bq * 0.5 ** (self.uptake_min / self.half_life_min)
-        return decayed / (self.weight_kg * 1000.0)
+        return decayed / (self.weight_kg * c.GRAMS_PER_KG)
+
+    @property
+    def blur_fwhm_mm(self) -> float:
+        """Resolution before noise (mm FWHM): system and positron range in quadrature."""
+        return math.hypot(c.PET_SYSTEM_FWHM_MM, c.POSITRON_RANGE_FWHM_MM[self.radionuclide])
 
     @property
     def effective_fwhm_mm(self) -> float:
         """Resolution of the final image (mm FWHM): system, positron range and post-filter in quadrature."""
-        return math.hypot(self.system_fwhm_mm, self.positron_range_fwhm_mm, self.postfilter_fwhm_mm)
+        return math.hypot(self.blur_fwhm_mm, c.PET_POSTFILTER_FWHM_MM)
 
 
-def pet_activity(
-    fine_labels: np.ndarray, structures: list[Structure], grid: Grid, protocol: PetProtocol, factor: int = 2
-) -> np.ndarray:
-    """PET activity concentration (Bq/mL at scan start, float32) on ``grid`` from labels on its
-    ``factor``-times finer grid: true uptake, blur, voxel averaging, count noise, post-filter.
+def pet_channels() -> dict[str, object]:
+    """Tissue channels the PET scans need: true SUV per tracer."""
+    return {"suv_fdg": lambda t: t.suv_fdg, "suv_dotatate": lambda t: t.suv_dotatate}
 
-    Positron range is modelled as one more Gaussian whose FWHM is ``positron_range_fwhm_mm``: a teaching
-    simplification, since the real range kernel is sharply peaked with long tails."""
-    fine_mm = grid.voxel_mm / factor
-    concentration = property_volume(fine_labels, structures, protocol.suv_property, 0.0)
-    blur_fwhm = math.hypot(protocol.system_fwhm_mm, protocol.positron_range_fwhm_mm)
-    concentration = ndimage.gaussian_filter(concentration, sigma=blur_fwhm / FWHM_PER_SIGMA / fine_mm)
-    suv = concentration.reshape(grid.shape[0], factor, grid.shape[1], factor, grid.shape[2], factor).mean(
-        axis=(1, 3, 5)
+
+def pet_activity(suv: np.ndarray, source: Grid, grid: Grid, protocol: PetProtocol) -> np.ndarray:
+    """PET activity concentration (Bq/mL at scan start, float32) on ``grid`` from true SUV on ``source``.
+
+    True uptake is blurred by the scanner (system and positron range) and by the PET voxel's own extent
+    (a box, as a Gaussian of the same variance), sampled at the PET voxel centres, given count noise with
+    variance equal to the expected counts, then post-filtered. Both grids must be axis-aligned.
+    """
+    src_vox = source.voxel_mm
+    pet_vox = grid.voxel_mm
+    sigma_mm = np.sqrt(c.sigma_from_fwhm(protocol.blur_fwhm_mm) ** 2 + pet_vox**2 / 12.0)
+    blurred = ndimage.gaussian_filter(suv.astype(np.float32), sigma=sigma_mm / src_vox, mode="constant")
+    ijk_to_src = np.linalg.inv(source.affine) @ grid.affine
+    mean_suv = ndimage.affine_transform(
+        blurred, np.diag(ijk_to_src)[:3], offset=ijk_to_src[:3, 3], output_shape=grid.shape, order=1, cval=0.0
     )
     # Count-like noise: variance equal to the expected counts. Drawn as mean + sqrt(mean) * N(0, 1) rather
     # than with rng.poisson, whose random stream depends on every mean before it: with one normal draw per
     # voxel, editing one organ changes the noise only where that organ is.
-    expected = suv * np.float32(protocol.counts_per_suv)
+    counts_per_suv = np.float32(c.COUNTS_PER_SUV[protocol.tracer])
+    expected = np.maximum(mean_suv, 0.0) * counts_per_suv
     normal = np.random.default_rng(protocol.seed).standard_normal(expected.shape, dtype=np.float32)
-    suv = np.maximum(expected + np.sqrt(expected) * normal, 0.0) / np.float32(protocol.counts_per_suv)
-    suv = ndimage.gaussian_filter(suv, sigma=protocol.postfilter_fwhm_mm / FWHM_PER_SIGMA / grid.voxel_mm)
-    return (suv * protocol.bq_ml_per_suv).astype(np.float32)
+    noisy = np.maximum(expected + np.sqrt(expected) * normal, 0.0) / counts_per_suv
+    noisy = ndimage.gaussian_filter(noisy, sigma=c.sigma_from_fwhm(c.PET_POSTFILTER_FWHM_MM) / pet_vox)
+    return (noisy * np.float32(protocol.bq_ml_per_suv)).astype(np.float32)
