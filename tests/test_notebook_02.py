@@ -198,7 +198,7 @@ def test_sidecar_facts_the_notebook_states(data):
     for sidecar in (fdg, dota):
         assert sidecar["ImageDecayCorrected"] is True
         assert sidecar["ImageDecayCorrectionTime"] == sidecar["ScanStart"]  # decay-corrected to scan start
-    assert fdg["RadionuclideHalfLife"] / 60 == pytest.approx(109.77)  # FACTS section 2
+    assert fdg["RadionuclideHalfLife"] / 60 == pytest.approx(109.77)  # ENSDF F-18 half-life (utils.constants)
     assert dota["RadionuclideHalfLife"] / 60 == pytest.approx(67.71)
     assert fdg["InjectedRadioactivity"] == 230e6
     # NETSPOT label: 2 MBq/kg up to 200 MBq, imaging 40-90 min after injection

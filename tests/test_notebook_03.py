@@ -230,7 +230,8 @@ def test_notebook_frame_setup_and_optional_niivue(cells, code, text):
 
 
 def test_clinical_numbers_carry_their_references(text):
-    # Binderup 2010 (FACTS.md section 4), Lodge 2012 / PERCIST (section 2), Grawe 2023 (section 7)
+    # Binderup 2010 (DOI 10.1158/1078-0432.CCR-09-1759), Lodge 2012 / PERCIST (DOI 10.2967/jnumed.111.101733),
+    # Grawe 2023 (DOI 10.1186/s40644-023-00556-9)
     for fact in (
         "10.3",
         "1.3-78.9",

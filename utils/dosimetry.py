@@ -24,7 +24,7 @@ LU177_HALF_LIFE_H = HALF_LIFE_MIN["Lu-177"] / 60.0
 #: Mean beta energy of Lu-177, keV (same source, Table 1).
 LU177_MEAN_BETA_KEV = 133.3
 
-#: Absorbed dose per administered activity (Gy/GBq) for 177Lu-DOTATATE (FACTS.md section 5).
+#: Absorbed dose per administered activity (Gy/GBq) for 177Lu-DOTATATE, from the sources below.
 #: Kidneys: 0.38 +/- 0.19 Gy/GBq per cycle (PMC6300448); Staanum 2021 reports a median of 0.47 Gy/GBq
 #: (DOI 10.1186/s40658-021-00422-2) - pass that value to see the spread between centres.
 #: Bone marrow: about 0.42 Gy per treatment cycle (EJNMMI Res 2024, DOI 10.1186/s13550-024-01077-7), here
@@ -181,7 +181,7 @@ def course_doses(
 ) -> list[OrganDose]:
     """Per-cycle and cumulative absorbed dose (Gy) of each organ over a PRRT course, with its limit.
 
-    ``gy_per_gbq`` maps organ -> Gy/GBq (default ``GY_PER_GBQ``: kidneys and bone marrow from FACTS.md);
+    ``gy_per_gbq`` maps organ -> Gy/GBq (default ``GY_PER_GBQ``: kidneys and bone marrow from the sources cited there);
     add e.g. ``{"tumour": value}`` from ``local_absorbed_dose_gy`` divided by the activity of the cycle.
     Dose adds linearly over cycles; limits are ``DOSE_LIMITS_GY`` (external-beam derived, see there).
     """

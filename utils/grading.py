@@ -12,7 +12,7 @@ from scipy import ndimage, spatial, stats
 from .validation import require_choice, require_count, require_in_range, require_non_negative
 
 DIFFERENTIATIONS = ("well", "poorly")
-#: WHO 2019 counts Ki-67 in at least 500 tumour cells in hot spots (Nagtegaal 2020; FACTS.md section 1).
+#: WHO 2019 counts Ki-67 in at least 500 tumour cells in hot spots (Nagtegaal ID et al., Histopathology 2020;76:182, DOI 10.1111/his.13975).
 MIN_CELLS_KI67 = 500
 _GRADES = ("G1", "G2", "G3")
 

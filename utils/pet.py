@@ -1,7 +1,8 @@
 """PET quantification: decay, body-weight SUV, ROI statistics (max, mean, peak), reference regions, recovery.
 
 Conventions: activity in Bq, concentration in Bq/mL, time in min, lengths in mm (world RAS+), weight in kg.
-Tissue density is taken as 1 g/mL, so SUV is dimensionless (FACTS.md section 2 and teaching pitfall 9).
+Tissue density is taken as 1 g/mL, so SUV is dimensionless (Boellaard R et al.,
+Eur J Nucl Med Mol Imaging 2015;42:328, DOI 10.1007/s00259-014-2961-x).
 """
 
 from __future__ import annotations
@@ -64,8 +65,8 @@ def suv_bw(
 ) -> float | np.ndarray:
     """Body-weight SUV: C (Bq/mL) / [injected activity decayed to scan time (Bq) / weight (g)], dimensionless.
 
-    Definition as in FACTS.md section 2 (SUVbw, as standardised for FDG by the EANM guideline, Boellaard R
-    et al., EJNMMI 2015;42:328, DOI 10.1007/s00259-014-2961-x): the injected activity is decay-corrected to
+    Definition: SUVbw, as standardised for FDG by the EANM guideline, Boellaard R
+    et al., EJNMMI 2015;42:328, DOI 10.1007/s00259-014-2961-x: the injected activity is decay-corrected to
     the time the concentration refers to, and weight is in grams so that 1 g of tissue = 1 mL. Negative
     voxel values (reconstruction noise) are allowed and pass through; NaN is not.
     """
@@ -394,7 +395,7 @@ def lean_body_mass_kg(weight_kg: float, height_cm: float, sex: str) -> float:
     Janmahasatian S et al., Clin Pharmacokinet 2005;44:1051-1065; recommended for SUL over the James formula,
     which falls for very obese patients (Tahari AK et al., J Nucl Med 2014;55:1481, DOI
     10.2967/jnumed.113.136986). Coefficients checked here against secondary sources only (the primary
-    paper was not read); not part of FACTS.md, so treat SUL as an optional extra.
+    paper was not read), so treat SUL as an optional extra.
     """
     weight = float(require_positive("weight_kg", weight_kg))
     height_m = float(require_positive("height_cm", height_cm)) / 100.0
@@ -434,7 +435,7 @@ def suv_what_if(
 
     ``weight_kg`` and ``elapsed_min`` replace the sidecar's weight and injection-to-scan time (a mistyped
     weight, a wrong clock); ``decay_correct=False`` divides by the injected activity without decaying it
-    to scan time (teaching pitfall 9 of FACTS.md); ``extravasated_fraction`` (0-1) is the part of the
+    to scan time (a classic SUV error); ``extravasated_fraction`` (0-1) is the part of the
     injected activity left at the injection site: tissues then hold (1 - f) times the concentration they
     would have had, while the formula still divides by the whole injected activity, so SUV reads (1 - f)
     times too low. With no changes this equals ``concentration_bq_ml * sidecar_suv_factor(sidecar)``.

@@ -46,7 +46,7 @@ def krenning_score(
     """Krenning-type uptake score 0-4 of a lesion against normal liver and spleen (same tracer, same scan).
 
     Scale (Kwekkeboom DJ & Krenning EP, Semin Nucl Med 2002;32:84-91, DOI 10.1053/snuc.2002.31022; wording
-    per Radiopaedia, as in FACTS.md section 4): 0 no uptake; 1 much lower than liver; 2 slightly lower than or
+    per Radiopaedia): 0 no uptake; 1 much lower than liver; 2 slightly lower than or
     equal to liver; 3 greater than liver; 4 greater than spleen. Planar texts name "spleen or kidneys" for
     4; on PET we use the spleen (pass kidney uptake as ``spleen_uptake`` only when there is no spleen, and
     say so).
