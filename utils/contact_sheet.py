@@ -27,7 +27,7 @@ WINDOWS = {"soft": (40, 400), "bone": (400, 1800), "lung": (-600, 1500)}
 
 def _plane(img, axis: int, world_mm: float) -> tuple[np.ndarray, list[float]]:
     """One plane of a RAS+ image through a world coordinate, and its extent (mm) for imshow."""
-    data = np.asarray(img.dataobj, dtype=np.float32)
+    data = img.get_fdata(dtype=np.float32)  # nibabel caches the array: one read per image, not per plane
     aff = img.affine
     index = int(np.clip(round((world_mm - aff[axis, 3]) / aff[axis, axis]), 0, data.shape[axis] - 1))
     plane = np.take(data, index, axis=axis)

@@ -18,13 +18,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .anatomy import build_patient
+from .phantom import MrSequence, mr_channels
 from .sampling import Grid, paint
 
-
-def spin_echo(pd: np.ndarray, t1_ms: np.ndarray, t2_ms: np.ndarray, tr_ms: float, te_ms: float) -> np.ndarray:
-    """Spin-echo signal (a.u.): PD x (1 - exp(-TR/T1)) x exp(-TE/T2)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.nan_to_num(pd * (1.0 - np.exp(-tr_ms / t1_ms)) * np.exp(-te_ms / t2_ms))
+T1W = MrSequence("preview T1w spin echo", 550.0, 10.0)
+T2W = MrSequence("preview T2w spin echo", 4000.0, 95.0)
 
 
 def render(
@@ -43,15 +41,10 @@ def render(
     if only:
         structures = [s for s in structures if any(r in s.name for r in only)]
     grid = Grid.covering(lower_mm, upper_mm, (voxel_mm,) * 3)
-    maps, _ = paint(
-        structures,
-        grid,
-        {"hu": lambda t: t.hu, "pd": lambda t: t.pd * (0.1 if t.flow_void else 1.0), "t1": lambda t: t.t1_ms, "t2": lambda t: t.t2_ms},
-        {"hu": -1000.0, "pd": 0.0, "t1": 1000.0, "t2": 1.0},
-        with_labels=False,
-    )
-    t2w = spin_echo(maps["pd"], maps["t1"], maps["t2"], 4000.0, 90.0)
-    t1w = spin_echo(maps["pd"], maps["t1"], maps["t2"], 550.0, 10.0)
+    # The scanners' own signal model, so the preview shows what the build will make.
+    channels = {"hu": lambda t: t.hu, "t1w": mr_channels(T1W)["signal"], "t2w": mr_channels(T2W)["signal"]}
+    maps, _ = paint(structures, grid, channels, {"hu": -1000.0, "t1w": 0.0, "t2w": 0.0}, with_labels=False)
+    t1w, t2w = maps["t1w"], maps["t2w"]
     images = {
         "CT soft tissue": (maps["hu"], -160, 240),
         "CT bone": (maps["hu"], -400, 1200),
